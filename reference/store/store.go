@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/storage"
+
+	// The pure Go driver keeps the reference free of cgo, so it cross-builds
+	// and runs in scratch containers.
+	_ "modernc.org/sqlite"
+)
+
+// ErrConflict reports that a record with the same key already exists.
+var ErrConflict = errors.New("store: already exists")
+
+// busyTimeoutMillis is how long a connection waits for another writer
+// before giving up with SQLITE_BUSY. Token requests are short, so a few
+// seconds only matter under heavy parallel refresh in tests.
+const busyTimeoutMillis = 10000
+
+// Store is the authorization server's persistent state on SQLite. It is
+// safe for concurrent use: SQLite serialises writers, and every
+// read-then-write that must be atomic runs in one transaction.
+type Store struct {
+	db         *sql.DB
+	newSession func() fosite.Session
+	// keepAlive pins one connection of an in-memory database: the memdb VFS
+	// frees the database when its last connection closes, and database/sql
+	// closes idle connections whenever it likes.
+	keepAlive *sql.Conn
+}
+
+// Open opens or creates the database file at path and brings its schema up
+// to date. newSession returns an empty session of the concrete type the
+// authorization server stores; stored sessions are decoded into it.
+func Open(path string, newSession func() fosite.Session) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: empty database path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	// A URI filename, percent-encoded, so that '?' or '#' in a directory
+	// name cannot be mistaken for the start of the parameters.
+	name := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath()
+	return open(name, newSession, false)
+}
+
+// OpenMemory opens a private, empty in-memory database with the same
+// schema and settings as Open. It is meant for tests.
+func OpenMemory(newSession func() fosite.Session) (*Store, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	// The memdb VFS shares one database between the pool's connections
+	// with ordinary file locking, unlike shared-cache mode whose table
+	// locks fail at once instead of honouring the busy timeout.
+	name := "file:/oauthtrio-" + hex.EncodeToString(b[:]) + "?vfs=memdb"
+	return open(name, newSession, true)
+}
+
+func open(name string, newSession func() fosite.Session, memory bool) (*Store, error) {
+	if newSession == nil {
+		return nil, errors.New("store: newSession is required")
+	}
+	params := url.Values{}
+	params.Set("_txlock", "immediate")
+	params.Set("_busy_timeout", fmt.Sprint(busyTimeoutMillis))
+	params.Set("_foreign_keys", "1")
+	if !memory {
+		// WAL lets the login page and introspection read while a token
+		// request writes. The memdb VFS has no shared memory for a WAL.
+		params.Set("_journal_mode", "WAL")
+		params.Set("_synchronous", "NORMAL")
+	}
+	sep := "?"
+	if memory {
+		sep = "&"
+	}
+	db, err := sql.Open("sqlite", name+sep+params.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	s := &Store{db: db, newSession: newSession}
+	if memory {
+		if s.keepAlive, err = db.Conn(context.Background()); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: open: %w", err)
+		}
+	}
+	if err := s.migrate(context.Background()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the database. Stores must not be used afterwards.
+func (s *Store) Close() error {
+	if s.keepAlive != nil {
+		s.keepAlive.Close()
+	}
+	return s.db.Close()
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// txKey carries the store so that a transaction begun on one Store is never
+// used by another.
+type txKey struct{ s *Store }
+
+var _ storage.Transactional = (*Store)(nil)
+
+// BeginTX starts a transaction and returns a context carrying it; every
+// store method called with that context runs inside it. fosite uses this to
+// make the code exchange and the refresh rotation atomic.
+func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
+	if _, ok := ctx.Value(txKey{s}).(*sql.Tx); ok {
+		return ctx, errors.New("store: transaction already open in this context")
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return ctx, fmt.Errorf("store: begin: %w", err)
+	}
+	return context.WithValue(ctx, txKey{s}, tx), nil
+}
+
+// Commit commits the transaction carried by ctx.
+func (s *Store) Commit(ctx context.Context) error {
+	tx, ok := ctx.Value(txKey{s}).(*sql.Tx)
+	if !ok {
+		return errors.New("store: commit: no transaction in context")
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback aborts the transaction carried by ctx. fosite also rolls back
+// after a failed Commit, when the transaction is already finished; that is
+// not an error.
+func (s *Store) Rollback(ctx context.Context) error {
+	tx, ok := ctx.Value(txKey{s}).(*sql.Tx)
+	if !ok {
+		return errors.New("store: rollback: no transaction in context")
+	}
+	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("store: rollback: %w", err)
+	}
+	return nil
+}
+
+// q returns the transaction carried by ctx, or the database.
+func (s *Store) q(ctx context.Context) querier {
+	if tx, ok := ctx.Value(txKey{s}).(*sql.Tx); ok {
+		return tx
+	}
+	return s.db
+}
+
+// inTx runs fn atomically: inside the caller's transaction if ctx carries
+// one, else in a transaction of its own.
+func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{s}).(*sql.Tx); ok {
+		return fn(ctx)
+	}
+	txCtx, err := s.BeginTX(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(txCtx); err != nil {
+		s.Rollback(txCtx)
+		return err
+	}
+	return s.Commit(txCtx)
+}
