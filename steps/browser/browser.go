@@ -1,0 +1,218 @@
+// Package browser drives a real headless Chromium through the login and
+// consent pages of an authorization server, as a person would.
+//
+// One Browser is started per run; every scenario gets its own Session, an
+// isolated browser context with its own cookie jar, so scenarios can run
+// concurrently without seeing each other's single-sign-on sessions.
+package browser
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// DefaultActionTimeout bounds every single browser action unless
+// Options.ActionTimeout says otherwise.
+const DefaultActionTimeout = 15 * time.Second
+
+// ErrNoChromium is returned when no Chromium executable can be found.
+var ErrNoChromium = errors.New("browser: Chromium is not installed (looked for /usr/lib/chromium/chromium, chromium, chromium-browser, google-chrome)")
+
+// Options configure the browser started for a run.
+type Options struct {
+	// ExecPath is the Chromium executable; empty means FindChromium.
+	ExecPath string
+	// ExtraFlags are added to the command line, each "name" or "name=value"
+	// (with or without leading dashes).
+	ExtraFlags []string
+	// TrustSPKI lists base64 SHA-256 hashes of SubjectPublicKeyInfo (see
+	// SPKIHash) whose certificates Chromium accepts although no CA vouches
+	// for them: the narrowest way to trust a self-signed issuer.
+	TrustSPKI []string
+	// IgnoreCertErrors makes Chromium accept every certificate. Use it only
+	// when the target configuration says the issuer is insecure.
+	IgnoreCertErrors bool
+	// ArtifactsDir receives screenshots and page HTML of failed steps.
+	ArtifactsDir string
+	// ActionTimeout bounds each action; zero means DefaultActionTimeout.
+	ActionTimeout time.Duration
+}
+
+// Browser is one running Chromium process.
+type Browser struct {
+	opts        Options
+	userDataDir string
+
+	allocCancel   context.CancelFunc
+	browserCtx    context.Context
+	browserCancel context.CancelFunc
+}
+
+// FindChromium returns the path of a Chromium executable. The real binary
+// under /usr/lib/chromium is preferred over Debian's /usr/bin/chromium
+// wrapper, which adds extension flags and noise to every start.
+func FindChromium() (string, error) {
+	if fi, err := os.Stat("/usr/lib/chromium/chromium"); err == nil && !fi.IsDir() {
+		return "/usr/lib/chromium/chromium", nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", ErrNoChromium
+}
+
+// SPKIHash returns the value Chromium's ignore-certificate-errors-spki-list
+// expects for a certificate: base64 of the SHA-256 of its public key info.
+func SPKIHash(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// Start launches Chromium. The process lives until Close, not until ctx
+// ends: ctx only bounds the start itself.
+func Start(ctx context.Context, opts Options) (*Browser, error) {
+	if opts.ExecPath == "" {
+		p, err := FindChromium()
+		if err != nil {
+			return nil, err
+		}
+		opts.ExecPath = p
+	}
+	if opts.ActionTimeout <= 0 {
+		opts.ActionTimeout = DefaultActionTimeout
+	}
+	if opts.ArtifactsDir != "" {
+		if err := os.MkdirAll(opts.ArtifactsDir, 0o755); err != nil {
+			return nil, fmt.Errorf("browser: artifacts directory: %w", err)
+		}
+	}
+	// A fresh profile per run: no cookies, caches or settings leak from an
+	// earlier run into this one.
+	dir, err := os.MkdirTemp("", "oauthtrio-chromium-")
+	if err != nil {
+		return nil, fmt.Errorf("browser: user data directory: %w", err)
+	}
+
+	allocOpts := append(chromedp.DefaultExecAllocatorOptions[:0:0], chromedp.DefaultExecAllocatorOptions[:]...)
+	allocOpts = append(allocOpts,
+		chromedp.ExecPath(opts.ExecPath),
+		chromedp.UserDataDir(dir),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	if len(opts.TrustSPKI) > 0 {
+		allocOpts = append(allocOpts, chromedp.Flag("ignore-certificate-errors-spki-list", strings.Join(opts.TrustSPKI, ",")))
+	}
+	if opts.IgnoreCertErrors {
+		allocOpts = append(allocOpts, chromedp.IgnoreCertErrors)
+	}
+	for _, f := range opts.ExtraFlags {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		if name == "" {
+			continue
+		}
+		if hasValue {
+			allocOpts = append(allocOpts, chromedp.Flag(name, value))
+		} else {
+			allocOpts = append(allocOpts, chromedp.Flag(name, true))
+		}
+	}
+
+	// The allocator and browser contexts hang off Background so that the
+	// process outlives the caller's start-up context.
+	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), allocOpts...)
+	browserCtx, browserCancel := chromedp.NewContext(allocCtx)
+	b := &Browser{
+		opts:          opts,
+		userDataDir:   dir,
+		allocCancel:   allocCancel,
+		browserCtx:    browserCtx,
+		browserCancel: browserCancel,
+	}
+
+	// The first Do binds the initial tab to the context it runs under, so it
+	// runs bare; ctx can only abandon the wait.
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(browserCtx) }()
+	select {
+	case err = <-started:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("browser: starting %s: %w", opts.ExecPath, err)
+	}
+	return b, nil
+}
+
+// Options returns the options the browser runs with, defaults filled in.
+func (b *Browser) Options() Options { return b.opts }
+
+// Close stops Chromium and removes its temporary profile.
+func (b *Browser) Close() error {
+	if b == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		// Cancel asks the browser to close gracefully; the deadline keeps a
+		// wedged browser from blocking the end of the run.
+		ctx, cancel := context.WithTimeout(b.browserCtx, 5*time.Second)
+		defer cancel()
+		_ = chromedp.Cancel(ctx)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(6 * time.Second):
+	}
+	b.browserCancel()
+	b.allocCancel()
+	return os.RemoveAll(b.userDataDir)
+}
+
+// NewSession opens an isolated browser context with one tab. It ends when
+// the returned cancel func is called or ctx is done, whichever comes first.
+func (b *Browser) NewSession(ctx context.Context) (*Session, context.CancelFunc, error) {
+	tabCtx, tabCancel := chromedp.NewContext(b.browserCtx, chromedp.WithNewBrowserContext())
+	stop := context.AfterFunc(ctx, tabCancel)
+	cancel := func() {
+		stop()
+		tabCancel()
+	}
+	// The first Do creates the browser context and the tab. It must run
+	// without a deadline: a tab bound to a timed-out context would die with
+	// it and later queries would wait on a blank target for ever. ctx still
+	// abandons the wait through the AfterFunc above.
+	if err := chromedp.Do(tabCtx); err != nil {
+		cancel()
+		return nil, nil, fmt.Errorf("browser: opening a new browser context: %w", err)
+	}
+	s := &Session{
+		ctx:          tabCtx,
+		timeout:      b.opts.ActionTimeout,
+		artifactsDir: b.opts.ArtifactsDir,
+	}
+	s.watchDialogs()
+	return s, cancel, nil
+}
