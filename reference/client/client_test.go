@@ -288,6 +288,12 @@ func TestCallbackErrors(t *testing.T) {
 		assert.Contains(t, textByID(t, doc, "error"), "[Error] TokenExchange:")
 		assert.Contains(t, textByID(t, doc, "error"), "invalid_client")
 	})
+	t.Run("token type not bearer", func(t *testing.T) {
+		h := newHarness(t, opBehaviour{tokenType: "DPoP"})
+		doc := h.login()
+		assert.Contains(t, textByID(t, doc, "error"), `[Error] TokenExchange: the token type "DPoP" is not Bearer`)
+		assert.Nil(t, byID(doc, "access-token"))
+	})
 	t.Run("no pending request", func(t *testing.T) {
 		h := newHarness(t, opBehaviour{})
 		doc := h.get("/client/application/callback?code=x&state=y")
@@ -348,6 +354,30 @@ func TestRefresh(t *testing.T) {
 	assert.Nil(t, byID(doc, "error"), "unexpected error: %s", textOf(byID(doc, "error")))
 	newAccess, _ := h.op.issued()
 	assert.Equal(t, newAccess, textByID(t, doc, "access-token"))
+}
+
+func TestRefreshRejected(t *testing.T) {
+	t.Run("refresh token no longer valid", func(t *testing.T) {
+		h := newHarness(t, opBehaviour{})
+		doc := h.login()
+		access := textByID(t, doc, "access-token")
+		h.op.mu.Lock()
+		clear(h.op.refreshTokens)
+		h.op.mu.Unlock()
+
+		doc = h.document(h.post(h.browser, "/client/application/refresh", url.Values{"csrf_token": {csrfOf(t, doc)}}), http.StatusOK)
+		assert.Contains(t, textByID(t, doc, "error"), "[Error] Refresh:")
+		assert.Contains(t, textByID(t, doc, "error"), "invalid_grant")
+		assert.Equal(t, access, textByID(t, doc, "access-token"), "the old tokens stay")
+	})
+	t.Run("refreshed ID token about another subject", func(t *testing.T) {
+		h := newHarness(t, opBehaviour{refreshSubject: "someone-else"})
+		doc := h.login()
+		access := textByID(t, doc, "access-token")
+		doc = h.document(h.post(h.browser, "/client/application/refresh", url.Values{"csrf_token": {csrfOf(t, doc)}}), http.StatusOK)
+		assert.Contains(t, textByID(t, doc, "error"), `[Error] ValidateIDToken: the refreshed ID token is about subject "someone-else"`)
+		assert.Equal(t, access, textByID(t, doc, "access-token"), "the old tokens stay")
+	})
 }
 
 func TestRefreshWithoutRefreshToken(t *testing.T) {

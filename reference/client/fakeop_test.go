@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -44,6 +45,8 @@ type opBehaviour struct {
 	opaqueAccessToken bool     // access tokens are random strings, not JWTs
 	noRefreshToken    bool     // no refresh token is issued
 	noEndSession      bool     // discovery has no end_session_endpoint
+	tokenType         string   // the token_type; default "bearer"
+	refreshSubject    string   // the sub of ID tokens from a refresh
 }
 
 // authRequest is what the fake provider remembers about one code.
@@ -138,18 +141,18 @@ func (op *fakeOP) delegatedURL() string {
 
 func (op *fakeOP) discovery(w http.ResponseWriter, r *http.Request) {
 	doc := map[string]any{
-		"issuer":                                op.issuer,
-		"authorization_endpoint":                op.issuer + "/authorize",
-		"token_endpoint":                        op.issuer + "/token",
-		"jwks_uri":                              op.issuer + "/jwks",
-		"userinfo_endpoint":                     op.issuer + "/userinfo",
-		"introspection_endpoint":                op.issuer + "/introspection",
-		"response_types_supported":              []string{"code"},
-		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"code_challenge_methods_supported":      []string{"S256"},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic"},
-		"scopes_supported":                      strings.Fields(DefaultScopes),
+		"issuer":                                         op.issuer,
+		"authorization_endpoint":                         op.issuer + "/authorize",
+		"token_endpoint":                                 op.issuer + "/token",
+		"jwks_uri":                                       op.issuer + "/jwks",
+		"userinfo_endpoint":                              op.issuer + "/userinfo",
+		"introspection_endpoint":                         op.issuer + "/introspection",
+		"response_types_supported":                       []string{"code"},
+		"subject_types_supported":                        []string{"public"},
+		"id_token_signing_alg_values_supported":          []string{"RS256"},
+		"code_challenge_methods_supported":               []string{"S256"},
+		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic"},
+		"scopes_supported":                               strings.Fields(DefaultScopes),
 		"authorization_response_iss_parameter_supported": op.b.advertiseIss,
 	}
 	if !op.b.noEndSession {
@@ -230,6 +233,7 @@ func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var nonce, scope string
+	subject := testSubject
 	switch r.PostFormValue("grant_type") {
 	case "authorization_code":
 		op.mu.Lock()
@@ -257,15 +261,18 @@ func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		scope = s
+		if op.b.refreshSubject != "" {
+			subject = op.b.refreshSubject
+		}
 	default:
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "")
 		return
 	}
-	writeJSON(w, http.StatusOK, op.issue(nonce, scope))
+	writeJSON(w, http.StatusOK, op.issue(nonce, scope, subject))
 }
 
 // issue mints the tokens of one token response.
-func (op *fakeOP) issue(nonce, scope string) map[string]any {
+func (op *fakeOP) issue(nonce, scope, subject string) map[string]any {
 	now := time.Now()
 	access := randomToken()
 	if !op.b.opaqueAccessToken {
@@ -276,7 +283,7 @@ func (op *fakeOP) issue(nonce, scope string) map[string]any {
 	}
 	sum := sha256.Sum256([]byte(access))
 	claims := map[string]any{
-		"iss": op.issuer, "sub": testSubject, "aud": []string{testClientID},
+		"iss": op.issuer, "sub": subject, "aud": []string{testClientID},
 		"exp": now.Add(time.Hour).Unix(), "iat": now.Unix(), "auth_time": now.Unix(),
 		// OIDC Core §3.1.3.6: the left half of the SHA-256 of the token.
 		"at_hash": base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2]),
@@ -304,7 +311,7 @@ func (op *fakeOP) issue(nonce, scope string) map[string]any {
 	idToken := op.sign(op.idSigner, claims)
 	resp := map[string]any{
 		"access_token": access,
-		"token_type":   "bearer",
+		"token_type":   cmp.Or(op.b.tokenType, "bearer"),
 		"expires_in":   3600,
 		"scope":        scope,
 		"id_token":     idToken,

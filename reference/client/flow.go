@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -105,7 +106,11 @@ func (a *App) serveCallback(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, sid, stepTokenExchange, err)
 		return
 	}
-	tokens, err := a.verifyTokens(ctx, d, tok, pending.nonce, "")
+	if err := checkTokenType(tok); err != nil {
+		a.fail(w, r, sid, stepTokenExchange, err)
+		return
+	}
+	tokens, err := a.verifyTokens(ctx, d, tok, pending.nonce, nil)
 	if err != nil {
 		a.fail(w, r, sid, stepValidateID, err)
 		return
@@ -148,14 +153,25 @@ func authorizationError(code, description string) error {
 	return fmt.Errorf("the authorization server answered with an error (%s)", detail)
 }
 
+// checkTokenType refuses tokens this client cannot use: it only sends bearer
+// tokens (RFC 6749 §7.1 asks clients not to use a token type they do not
+// understand; the comparison is case-insensitive, RFC 6750 §4).
+func checkTokenType(tok *oauth2.Token) error {
+	if !strings.EqualFold(tok.TokenType, "bearer") {
+		return fmt.Errorf("the token type %q is not Bearer", tok.TokenType)
+	}
+	return nil
+}
+
 // verifyTokens validates the ID token of a token response (OIDC Core
-// §3.1.3.7). With a nonce it checks a code exchange; with a subject it checks
-// a refresh (OIDC Core §12.2), where the ID token is optional.
-func (a *App) verifyTokens(ctx context.Context, d *discovery, tok *oauth2.Token, nonce, subject string) (*tokenSet, error) {
+// §3.1.3.7). Without previous tokens it checks a code exchange and the nonce;
+// with them it checks a refresh (OIDC Core §12.2), where the ID token is
+// optional but, when present, must be about the same subject.
+func (a *App) verifyTokens(ctx context.Context, d *discovery, tok *oauth2.Token, nonce string, previous *tokenSet) (*tokenSet, error) {
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		if subject != "" {
-			return &tokenSet{token: tok, subject: subject}, nil
+		if previous != nil {
+			return &tokenSet{token: tok, idToken: previous.idToken, idTokenClaims: previous.idTokenClaims, subject: previous.subject}, nil
 		}
 		return nil, errors.New("the token response carries no id_token (OIDC Core §3.1.3.3)")
 	}
@@ -165,13 +181,17 @@ func (a *App) verifyTokens(ctx context.Context, d *discovery, tok *oauth2.Token,
 	if err != nil {
 		return nil, err
 	}
-	// OIDC Core §3.1.3.7 item 11: the nonce sent in the request comes back.
-	if subject == "" && idt.Nonce != nonce {
-		return nil, errors.New("the ID token's nonce does not match the authorization request")
+	// OIDC Core §2: sub is required; the page and the refresh rely on it.
+	if idt.Subject == "" {
+		return nil, errors.New("the ID token has no sub")
 	}
-	// OIDC Core §12.2: a refreshed ID token is about the same user.
-	if subject != "" && idt.Subject != subject {
-		return nil, fmt.Errorf("the refreshed ID token is about subject %q, not %q", idt.Subject, subject)
+	switch {
+	case previous == nil && idt.Nonce != nonce:
+		// OIDC Core §3.1.3.7 item 11: the nonce sent in the request comes back.
+		return nil, errors.New("the ID token's nonce does not match the authorization request")
+	case previous != nil && idt.Subject != previous.subject:
+		// OIDC Core §12.2: a refreshed ID token is about the same user.
+		return nil, fmt.Errorf("the refreshed ID token is about subject %q, not %q", idt.Subject, previous.subject)
 	}
 	// OIDC Core §3.1.3.8: at_hash is optional in the code flow, but when
 	// present it must match the access token it came with.
@@ -225,14 +245,14 @@ func (a *App) serveRefresh(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, sid, stepRefresh, err)
 		return
 	}
-	tokens, err := a.verifyTokens(ctx, d, tok, "", sess.tokens.subject)
+	if err := checkTokenType(tok); err != nil {
+		a.fail(w, r, sid, stepRefresh, err)
+		return
+	}
+	tokens, err := a.verifyTokens(ctx, d, tok, "", sess.tokens)
 	if err != nil {
 		a.fail(w, r, sid, stepValidateID, err)
 		return
-	}
-	if tokens.idToken == "" {
-		// The issuer sent no new ID token: the one from the login stays.
-		tokens.idToken, tokens.idTokenClaims = sess.tokens.idToken, sess.tokens.idTokenClaims
 	}
 	a.sessions.update(sid, func(s *session) { s.tokens = tokens })
 	http.Redirect(w, r, a.paths.page, http.StatusSeeOther)

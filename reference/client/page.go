@@ -311,12 +311,12 @@ form { display: inline; }
 <p><a id="authorize" href="{{.Links.Login}}">Authorize using AuthServer</a></p>
 {{- else}}
 <p id="status">You are authorized</p>
-<p>
+<div>
 {{- if .CanRefresh}}
 <form method="post" action="{{.Links.Refresh}}"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><button id="refresh" type="submit">Refresh tokens</button></form>
 {{- end}}
 <form method="post" action="{{.Links.Logout}}"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><button id="logout" type="submit">Log out</button></form>
-</p>
+</div>
 
 <h4>Access Token</h4>
 <pre id="access-token">{{.AccessToken}}</pre>
@@ -359,7 +359,7 @@ form { display: inline; }
 {{- else}}<pre id="{{.ID}}">{{.Text}}</pre>{{end}}
 {{- end}}
 {{define "resource"}}
-<p>Using token provided by authorization server to access <a id="{{.ID}}-url" href="{{.URL}}">{{.URL}}</a> ...</p>
+<p>Using token provided by authorization server to access <code id="{{.ID}}-url">{{.URL}}</code> ...</p>
 {{- if .Err}}
 <p class="error" id="{{.ID}}-error">[Error] {{.Err.Step}}: {{.Err.Text}}</p>
 {{- else}}
