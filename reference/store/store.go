@@ -56,7 +56,10 @@ func Open(path string, newSession func() fosite.Session) (*Store, error) {
 }
 
 // OpenMemory opens a private, empty in-memory database with the same
-// schema and settings as Open. It is meant for tests.
+// schema and settings as Open, except that it has no WAL: an open write
+// transaction holds off readers on other connections until it ends. So,
+// as with any Store, pass the transaction's context to every call made
+// while one is open. It is meant for tests.
 func OpenMemory(newSession func() fosite.Session) (*Store, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
