@@ -12,3 +12,15 @@ func (c *Client) GetResponseModes() []fosite.ResponseModeType {
 		fosite.ResponseModeFragment, fosite.ResponseModeFormPost,
 	}
 }
+
+// GetGrantTypes returns exactly the registered grants. fosite's default
+// reads an empty list as authorization_code; here it means none, as for the
+// resource server's client, which may only introspect.
+func (c *Client) GetGrantTypes() fosite.Arguments {
+	return fosite.Arguments(c.GrantTypes)
+}
+
+// GetResponseTypes returns exactly the registered response types.
+func (c *Client) GetResponseTypes() fosite.Arguments {
+	return fosite.Arguments(c.ResponseTypes)
+}

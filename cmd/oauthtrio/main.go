@@ -1,0 +1,44 @@
+// Command oauthtrio runs the reference OAuth 2.0 / OpenID Connect trio
+// (serve) and the conformance suite against an issuer (check).
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `oauthtrio: an OAuth 2.0 / OpenID Connect conformance suite and reference trio
+
+Usage:
+  oauthtrio serve [flags]    run the reference trio behind one HTTPS front
+  oauthtrio rotate-key [flags]  add a new signing key; the old one stays published
+  oauthtrio check [flags]    run the conformance suite against an issuer
+
+Run "oauthtrio <command> -h" for the flags of a command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "rotate-key":
+		return rotateKey(args[1:], stdout, stderr)
+	case "check":
+		return check(args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "oauthtrio: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}

@@ -1,0 +1,455 @@
+package authserver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/oauthtrio/oauthtrio/reference/store"
+)
+
+const (
+	loginCookie   = "oauthtrio_login"
+	browserCookie = "oauthtrio_browser"
+)
+
+// handleAuthorize is the authorization endpoint (RFC 6749 §3.1, OIDC Core
+// §3.1.2). GET and POST are both allowed (OIDC Core §3.1.2.1).
+func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		writeJSONError(w, http.StatusMethodNotAllowed, "invalid_request", "the authorization endpoint accepts GET and POST")
+		return
+	}
+	ctx := r.Context()
+	requestedAt := time.Now().UTC().Truncate(time.Second)
+
+	if err := rejectRepeatedParameters(r); err != nil {
+		s.writeAuthorizeError(w, r, nil, err)
+		return
+	}
+	ar, err := s.provider.NewAuthorizeRequest(ctx, r)
+	if err != nil {
+		s.writeAuthorizeError(w, r, ar, err)
+		return
+	}
+	client, ok := ar.GetClient().(*store.Client)
+	if !ok {
+		s.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithDebug("unexpected client type"))
+		return
+	}
+	if err := s.checkAuthorizeRequest(ar, client); err != nil {
+		s.writeAuthorizeError(w, r, ar, err)
+		return
+	}
+	auth := &Authorization{
+		Client:          client,
+		RequestedScopes: slices.Clone(ar.GetRequestedScopes()),
+		Form:            ar.GetRequestForm(),
+	}
+	if err := s.hooks.BeforeAuthenticate.BeforeAuthenticate(ctx, auth); err != nil {
+		s.writeAuthorizeError(w, r, ar, err)
+		return
+	}
+
+	prompt := strings.Fields(ar.GetRequestForm().Get("prompt"))
+	login := s.currentLogin(r)
+	needLogin := login == nil || slices.Contains(prompt, "login") || maxAgeExceeded(ar, login)
+	if needLogin && slices.Contains(prompt, "none") {
+		// OIDC Core §3.1.2.6: prompt=none and no usable session.
+		s.writeAuthorizeError(w, r, ar, fosite.ErrLoginRequired.WithHint("The user is not logged in."))
+		return
+	}
+
+	it, ok := s.interactions.start(s.browserID(w, r), ar, auth, requestedAt)
+	if !ok {
+		s.writeAuthorizeError(w, r, ar, fosite.ErrTemporarilyUnavailable.WithHint("Too many pending authorization requests."))
+		return
+	}
+	if needLogin {
+		s.showLogin(w, r, it, "", "")
+		return
+	}
+	id, err := s.hooks.ValidateUser.ValidateUser(ctx, Credentials{Username: login.Username, Authenticated: true}, auth)
+	if err != nil {
+		// The user behind the session is gone: log in again.
+		s.showLogin(w, r, it, "", "")
+		return
+	}
+	it.identity, it.authTime, it.loginID = id, login.AuthTime, login.ID
+	s.consentStep(w, r, it)
+}
+
+// rejectRepeatedParameters enforces RFC 6749 §3.1: request parameters MUST
+// NOT be included more than once.
+func rejectRepeatedParameters(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return fosite.ErrInvalidRequest.WithHint("The request could not be parsed.")
+	}
+	for name, values := range r.Form {
+		if len(values) > 1 && name != "resource" {
+			return fosite.ErrInvalidRequest.WithHintf("The parameter %q is included more than once.", name)
+		}
+	}
+	return nil
+}
+
+// pkceChallenge is the RFC 7636 §4.2 grammar of an S256 challenge
+// (BASE64URL of a SHA-256 digest: 43 characters) or of a plain one.
+var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9\-._~]{43,128}$`)
+
+// checkAuthorizeRequest applies the rules fosite checks late or not at all,
+// before the user is asked to log in.
+func (s *Server) checkAuthorizeRequest(ar fosite.AuthorizeRequester, client *store.Client) error {
+	form := ar.GetRequestForm()
+	challenge, method := form.Get("code_challenge"), form.Get("code_challenge_method")
+	switch {
+	case challenge == "" && method != "":
+		return fosite.ErrInvalidRequest.WithHint("code_challenge_method was sent without a code_challenge.")
+	case challenge == "" && (client.IsPublic() || client.RequirePKCE):
+		// RFC 9700 §2.1.1: public clients must use PKCE.
+		return fosite.ErrInvalidRequest.WithHint("This client must send a PKCE code_challenge (S256).")
+	case challenge != "":
+		// RFC 7636 §4.3: a missing method means plain.
+		if method == "" {
+			method = "plain"
+		}
+		if method != "S256" && !(method == "plain" && s.cfg.EnablePKCEPlain) {
+			return fosite.ErrInvalidRequest.WithHintf("code_challenge_method %q is not supported; use S256.", method)
+		}
+		if !pkceChallenge.MatchString(challenge) || (method == "S256" && len(challenge) != 43) {
+			return fosite.ErrInvalidRequest.WithHint("The code_challenge does not match the RFC 7636 grammar.")
+		}
+	}
+	if _, err := s.requestedAudience(ar, client); err != nil {
+		return err
+	}
+	return nil
+}
+
+// requestedAudience is the client's allowed audience, narrowed by the RFC
+// 8707 resource parameters or the audience parameter when present.
+func (s *Server) requestedAudience(req fosite.Requester, client *store.Client) ([]string, error) {
+	wanted := slices.Clone(req.GetRequestedAudience())
+	for _, res := range req.GetRequestForm()["resource"] {
+		u, err := url.Parse(res)
+		if err != nil || !u.IsAbs() || u.Fragment != "" {
+			// RFC 8707 §2: an absolute URI without a fragment.
+			return nil, errInvalidTarget.WithHint("The resource parameter must be an absolute URI without a fragment.")
+		}
+		wanted = append(wanted, res)
+	}
+	if len(wanted) == 0 {
+		return slices.Clone(client.GetAudience()), nil
+	}
+	for _, a := range wanted {
+		if !slices.Contains(client.GetAudience(), a) {
+			return nil, errInvalidTarget.WithHintf("The client may not request the audience %q.", a)
+		}
+	}
+	return wanted, nil
+}
+
+func maxAgeExceeded(ar fosite.AuthorizeRequester, login *store.LoginSession) bool {
+	raw := ar.GetRequestForm().Get("max_age")
+	if raw == "" {
+		return false
+	}
+	maxAge, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || maxAge < 0 {
+		return false
+	}
+	// OIDC Core §3.1.2.1: re-authenticate when the last login is older.
+	return time.Since(login.AuthTime) > time.Duration(maxAge)*time.Second
+}
+
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, it *interaction, username, errText string) {
+	page := LoginPage{
+		ClientName:  clientName(it.auth.Client),
+		Action:      s.endpoint("authorize/login"),
+		Interaction: it.id,
+		CSRFToken:   it.csrfToken,
+		Username:    username,
+		Error:       errText,
+	}
+	if err := s.hooks.DisplayLogin.DisplayLogin(w, r, page); err != nil {
+		s.log.Error("login page", "error", err)
+	}
+}
+
+func clientName(c *store.Client) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.GetID()
+}
+
+// handleLogin receives the login form.
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	it, ok := s.formInteraction(w, r)
+	if !ok {
+		return
+	}
+	username, password := r.PostForm.Get("username"), r.PostForm.Get("password")
+	id, err := s.hooks.ValidateUser.ValidateUser(r.Context(), Credentials{Username: username, Password: password}, it.auth)
+	if err != nil || password == "" {
+		s.log.Info("login failed", "user", username, "client", it.auth.Client.GetID())
+		s.showLogin(w, r, it, username, "Invalid username or password.")
+		return
+	}
+	login, err := s.startLogin(w, r, id)
+	if err != nil {
+		s.writeAuthorizeError(w, r, it.request, fosite.ErrServerError.WithWrap(err))
+		return
+	}
+	it.identity, it.authTime, it.loginID = id, login.AuthTime, login.ID
+	s.consentStep(w, r, it)
+}
+
+// formInteraction checks a login or consent form post: the interaction
+// must exist and match both the browser cookie and the CSRF token.
+func (s *Server) formInteraction(w http.ResponseWriter, r *http.Request) (*interaction, bool) {
+	if err := r.ParseForm(); err != nil {
+		s.pages.displayError(w, http.StatusBadRequest, ErrorPage{Code: "invalid_request", Description: "The form could not be read."})
+		return nil, false
+	}
+	browser := ""
+	if c, err := r.Cookie(browserCookie); err == nil {
+		browser = c.Value
+	}
+	it, ok := s.interactions.get(r.PostForm.Get("interaction"), browser, r.PostForm.Get("csrf_token"))
+	if !ok {
+		s.pages.displayError(w, http.StatusBadRequest, ErrorPage{
+			Code:        "invalid_request",
+			Description: "This form has expired or was not sent from this browser. Start the sign-in again from the application.",
+		})
+		return nil, false
+	}
+	return it, true
+}
+
+func (s *Server) consentStep(w http.ResponseWriter, r *http.Request, it *interaction) {
+	prompt := strings.Fields(it.request.GetRequestForm().Get("prompt"))
+	user := it.identity.Subject
+	needConsent := slices.Contains(prompt, "consent") ||
+		!s.consents.covers(user, it.auth.Client.GetID(), it.auth.RequestedScopes)
+	if !needConsent {
+		s.finishAuthorization(w, r, it)
+		return
+	}
+	if slices.Contains(prompt, "none") {
+		s.interactions.end(it.id)
+		s.writeAuthorizeError(w, r, it.request, fosite.ErrConsentRequired.WithHint("The user has not granted these scopes to this client."))
+		return
+	}
+	page := ConsentPage{
+		ClientName:  clientName(it.auth.Client),
+		Username:    it.identity.Subject,
+		Scopes:      describeScopes(it.auth.RequestedScopes),
+		Action:      s.endpoint("authorize/consent"),
+		Interaction: it.id,
+		CSRFToken:   it.csrfToken,
+	}
+	if err := s.hooks.DisplayPermissions.DisplayPermissions(w, r, page); err != nil {
+		s.log.Error("consent page", "error", err)
+	}
+}
+
+// handleConsent receives the consent form.
+func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
+	it, ok := s.formInteraction(w, r)
+	if !ok {
+		return
+	}
+	if it.identity == nil {
+		s.pages.displayError(w, http.StatusBadRequest, ErrorPage{Code: "invalid_request", Description: "Log in before granting permissions."})
+		return
+	}
+	if r.PostForm.Get("decision") != "approve" {
+		s.interactions.end(it.id)
+		// RFC 6749 §4.1.2.1: the resource owner denied the request.
+		s.writeAuthorizeError(w, r, it.request, fosite.ErrAccessDenied.WithHint("The user denied the request."))
+		return
+	}
+	s.consents.grant(it.identity.Subject, it.auth.Client.GetID(), it.auth.RequestedScopes)
+	s.finishAuthorization(w, r, it)
+}
+
+func (s *Server) finishAuthorization(w http.ResponseWriter, r *http.Request, it *interaction) {
+	s.interactions.end(it.id)
+	ctx := r.Context()
+	ar, auth := it.request, it.auth
+	auth.GrantedScopes = slices.Clone(auth.RequestedScopes)
+	if err := s.hooks.AfterAuthenticate.AfterAuthenticate(ctx, auth, it.identity); err != nil {
+		s.writeAuthorizeError(w, r, ar, err)
+		return
+	}
+	for _, scope := range auth.GrantedScopes {
+		ar.GrantScope(scope)
+	}
+	audience, err := s.requestedAudience(ar, auth.Client)
+	if err != nil {
+		s.writeAuthorizeError(w, r, ar, err)
+		return
+	}
+	for _, a := range audience {
+		ar.GrantAudience(a)
+	}
+	sess := s.userSession(ctx, auth, it.identity, it.authTime, it.requestedAt, it.loginID)
+	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, sess)
+	if err != nil {
+		s.writeAuthorizeError(w, r, ar, err)
+		return
+	}
+	// RFC 9207 §2: identify the issuer in the authorization response.
+	resp.AddParameter("iss", s.issuer)
+	s.provider.WriteAuthorizeResponse(ctx, w, ar, resp)
+}
+
+// userSession builds the grant's session from the user's identity.
+func (s *Server) userSession(ctx context.Context, auth *Authorization, id *Identity, authTime, requestedAt time.Time, loginID string) *Session {
+	sess := NewSession()
+	clientID := auth.Client.GetID()
+	sess.Subject = id.Subject
+	sess.Username = id.User.Username
+	sess.LoginSessionID = loginID
+	sess.Properties = id.Properties
+
+	c := sess.Claims
+	c.Subject = id.Subject
+	c.Issuer = s.issuer
+	c.AuthTime = authTime.UTC().Truncate(time.Second)
+	c.RequestedAt = requestedAt
+	c.Extra = map[string]interface{}{"azp": clientID}
+	for _, name := range auth.EssentialClaims {
+		if v, ok := userClaims(id.User)[name]; ok {
+			c.Extra[name] = v
+		}
+	}
+	if loginID != "" {
+		c.Extra["sid"] = loginID
+	}
+	for k, v := range id.Properties {
+		c.Extra[k] = v
+	}
+
+	at := sess.AccessTokenClaims
+	at.Subject = id.Subject
+	at.Extra = map[string]interface{}{"client_id": clientID}
+	for k, v := range id.Properties {
+		at.Extra[k] = v
+	}
+	// RFC 9068 §2.1: the typ header is at+jwt.
+	sess.AccessTokenHeader.Extra = map[string]interface{}{"typ": "at+jwt"}
+	return sess
+}
+
+// currentLogin returns the browser's login session, if any.
+func (s *Server) currentLogin(r *http.Request) *store.LoginSession {
+	c, err := r.Cookie(loginCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	ls, err := s.store.GetLoginSession(r.Context(), hashCookie(c.Value))
+	if err != nil {
+		return nil
+	}
+	return &ls
+}
+
+func hashCookie(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: name, Value: value, Path: IssuerPath + "/", MaxAge: maxAge,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// startLogin creates a server-side login session and its cookie.
+func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, id *Identity) (store.LoginSession, error) {
+	if old := s.currentLogin(r); old != nil {
+		_ = s.store.DeleteLoginSession(r.Context(), old.ID)
+	}
+	value := randomToken()
+	now := time.Now().UTC().Truncate(time.Second)
+	ls := store.LoginSession{
+		ID: hashCookie(value), Username: id.Subject, AuthTime: now,
+		ExpiresAt: now.Add(s.cfg.LoginSessionLifespan),
+	}
+	if err := s.store.CreateLoginSession(r.Context(), ls); err != nil {
+		return ls, err
+	}
+	http.SetCookie(w, s.cookie(loginCookie, value, int(s.cfg.LoginSessionLifespan.Seconds())))
+	return ls, nil
+}
+
+// browserID binds interactions to the browser that started them, so a
+// login form cannot be replayed from elsewhere (login CSRF).
+func (s *Server) browserID(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(browserCookie); err == nil && len(c.Value) >= 32 {
+		return c.Value
+	}
+	v := randomToken()
+	http.SetCookie(w, s.cookie(browserCookie, v, 0))
+	return v
+}
+
+// writeAuthorizeError answers an authorization request that failed. With a
+// trusted redirect URI the error goes back to the client (RFC 6749
+// §4.1.2.1, with iss per RFC 9207 §2); otherwise the user sees an error
+// page and is not redirected.
+func (s *Server) writeAuthorizeError(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
+	rfcErr := fosite.ErrorToRFC6749Error(err)
+	if rfcErr.CodeField >= 500 || errors.Is(err, fosite.ErrServerError) {
+		s.log.Error("authorization request", "error", err, "debug", rfcErr.DebugField)
+	}
+	if ar == nil || !ar.IsRedirectURIValid() || ar.GetRedirectURI() == nil {
+		status := rfcErr.CodeField
+		if status == 0 || status >= 500 {
+			status = http.StatusBadRequest
+		}
+		s.pages.displayError(w, status, ErrorPage{Code: rfcErr.ErrorField, Description: rfcErr.GetDescription()})
+		return
+	}
+	values := url.Values{}
+	values.Set("error", rfcErr.ErrorField)
+	if d := rfcErr.GetDescription(); d != "" {
+		values.Set("error_description", sanitizeDescription(d))
+	}
+	if st := ar.GetState(); st != "" {
+		values.Set("state", st)
+	}
+	values.Set("iss", s.issuer)
+
+	w.Header().Set("Cache-Control", "no-store")
+	redirect := *ar.GetRedirectURI()
+	redirect.Fragment = ""
+	switch ar.GetResponseMode() {
+	case fosite.ResponseModeFormPost:
+		w.Header().Set("Content-Type", "text/html;charset=UTF-8")
+		fosite.WriteAuthorizeFormPostResponse(redirect.String(), values, fosite.DefaultFormPostTemplate, w)
+	case fosite.ResponseModeFragment:
+		http.Redirect(w, r, redirect.String()+"#"+values.Encode(), http.StatusSeeOther)
+	default:
+		q := redirect.Query()
+		for k, v := range values {
+			q[k] = v
+		}
+		redirect.RawQuery = q.Encode()
+		http.Redirect(w, r, redirect.String(), http.StatusSeeOther)
+	}
+}

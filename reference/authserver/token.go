@@ -1,0 +1,165 @@
+package authserver
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/ory/fosite"
+
+	"github.com/oauthtrio/oauthtrio/reference/store"
+)
+
+// grantTypes are the grants this server implements; discovery lists them.
+var grantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
+
+// handleToken is the token endpoint (RFC 6749 §3.2).
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if r.Method != http.MethodPost {
+		// RFC 6749 §3.2: the client MUST use POST.
+		w.Header().Set("Allow", "POST")
+		writeJSONError(w, http.StatusMethodNotAllowed, "invalid_request", "The token endpoint accepts POST only.")
+		return
+	}
+	if err := checkFormRequest(r); err != nil {
+		writeRFCError(w, err)
+		return
+	}
+	grant := r.PostForm.Get("grant_type")
+	switch {
+	case grant == "":
+		writeJSONError(w, http.StatusBadRequest, "invalid_request", "The grant_type parameter is missing.")
+		return
+	case !contains(grantTypes, grant):
+		// RFC 6749 §5.2; fosite would say invalid_request.
+		writeJSONError(w, http.StatusBadRequest, errUnsupportedGrantType.ErrorField, "The grant type "+grant+" is not supported.")
+		return
+	}
+
+	sess := NewSession()
+	ar, err := s.provider.NewAccessRequest(ctx, r, sess)
+	if err != nil {
+		s.writeTokenError(w, r, err)
+		return
+	}
+	if ar.GetGrantTypes().ExactOne("client_credentials") {
+		if err := s.grantClientCredentials(r, ar, sess); err != nil {
+			s.writeTokenError(w, r, err)
+			return
+		}
+	}
+	resp, err := s.provider.NewAccessResponse(ctx, ar)
+	if err != nil {
+		s.writeTokenError(w, r, err)
+		return
+	}
+	// IRIS returns token properties as members of the token response.
+	if granted, ok := ar.GetSession().(*Session); ok {
+		for k, v := range granted.Properties {
+			if resp.GetExtra(k) == nil && !reservedTokenMember[k] {
+				resp.SetExtra(k, v)
+			}
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	s.provider.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+var reservedTokenMember = map[string]bool{
+	"access_token": true, "token_type": true, "expires_in": true, "refresh_token": true,
+	"scope": true, "id_token": true, "state": true, "issued_token_type": true,
+}
+
+// grantClientCredentials grants what fosite validated but leaves to the
+// application: scopes, audience and the token's subject (RFC 6749 §4.4).
+func (s *Server) grantClientCredentials(r *http.Request, ar fosite.AccessRequester, sess *Session) error {
+	client, ok := ar.GetClient().(*store.Client)
+	if !ok {
+		return fosite.ErrServerError.WithDebug("unexpected client type")
+	}
+	props, err := s.hooks.ValidateClient.ValidateClient(r.Context(), client, ar.GetRequestedScopes())
+	if err != nil {
+		var rfc *fosite.RFC6749Error
+		if errors.As(err, &rfc) {
+			return err
+		}
+		return fosite.ErrUnauthorizedClient.WithHint("The client was refused.").WithWrap(err)
+	}
+	for _, scope := range ar.GetRequestedScopes() {
+		ar.GrantScope(scope)
+	}
+	audience, err := s.requestedAudience(ar, client)
+	if err != nil {
+		return err
+	}
+	for _, a := range audience {
+		ar.GrantAudience(a)
+	}
+	id := client.GetID()
+	sess.Subject = id
+	sess.Properties = props
+	sess.AccessTokenClaims.Subject = id
+	sess.AccessTokenClaims.Extra = map[string]interface{}{"client_id": id}
+	for k, v := range props {
+		sess.AccessTokenClaims.Extra[k] = v
+	}
+	sess.AccessTokenHeader.Extra = map[string]interface{}{"typ": "at+jwt"}
+	return nil
+}
+
+// writeTokenError writes an RFC 6749 §5.2 error. A client that tried HTTP
+// Basic and failed gets 401 with a matching WWW-Authenticate challenge.
+func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, err error) {
+	e := fosite.ErrorToRFC6749Error(err)
+	if e.CodeField >= 500 {
+		s.log.Error("token endpoint", "error", err, "debug", e.DebugField)
+	}
+	if e.ErrorField == fosite.ErrInvalidClient.ErrorField {
+		if usedBasicAuth(r) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="`+s.issuer+`", charset="UTF-8"`)
+			e = e.WithHint("")
+			writeJSONError(w, http.StatusUnauthorized, e.ErrorField, e.GetDescription())
+			return
+		}
+	}
+	writeRFCError(w, e)
+}
+
+func usedBasicAuth(r *http.Request) bool {
+	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "Basic")
+}
+
+// checkFormRequest enforces the form encoding RFC 6749 §3.2 and RFC 7662 /
+// RFC 7009 require, and refuses repeated parameters (RFC 6749 §3.2).
+func checkFormRequest(r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return fosite.ErrInvalidRequest.WithHint("The body must be application/x-www-form-urlencoded.")
+	}
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return fosite.ErrInvalidRequest.WithHint("The request body is too large.")
+		}
+		return fosite.ErrInvalidRequest.WithHint("The request body could not be parsed.")
+	}
+	for name, values := range r.PostForm {
+		if len(values) > 1 && name != "resource" && name != "audience" {
+			return fosite.ErrInvalidRequest.WithHintf("The parameter %q is included more than once.", name)
+		}
+	}
+	return nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

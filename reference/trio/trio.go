@@ -1,0 +1,380 @@
+// Package trio assembles the reference trio — authorization server,
+// resource server and web client — behind the one HTTPS front, the way the
+// IRIS workshop's web server fronts its three instances.
+package trio
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/oauthtrio/oauthtrio/fixtures"
+	"github.com/oauthtrio/oauthtrio/reference/authserver"
+	"github.com/oauthtrio/oauthtrio/reference/client"
+	"github.com/oauthtrio/oauthtrio/reference/fixture"
+	"github.com/oauthtrio/oauthtrio/reference/front"
+	"github.com/oauthtrio/oauthtrio/reference/keyring"
+	"github.com/oauthtrio/oauthtrio/reference/resserver"
+	"github.com/oauthtrio/oauthtrio/reference/store"
+)
+
+// Fixed identities of the trio's own clients in fixtures/trio.yaml.
+const (
+	WebClientID          = "client-app"
+	WebClientSecret      = "client-app-secret"
+	ResourceClientID     = "resserver"
+	ResourceClientSecret = "resserver-secret"
+)
+
+// Config configures the trio. Zero values get defaults.
+type Config struct {
+	// Addr is the listen address; default 127.0.0.1:8443. Port 0 picks a
+	// free port.
+	Addr string
+	// PublicURL is the external base URL; default https://localhost:<port>.
+	PublicURL string
+	// StateDir keeps the database, keys, secret and certificate; empty
+	// with InMemory set keeps everything in memory and a temporary dir.
+	StateDir string
+	InMemory bool
+	// CertFile and KeyFile replace the generated certificate.
+	CertFile, KeyFile string
+	// Fixtures is a fixtures file; empty means the shipped trio.yaml.
+	Fixtures string
+	// SigningAlgorithm is RS256 (default), PS256 or ES256.
+	SigningAlgorithm string
+	// RotateKey adds a new signing key at start; the previous one stays
+	// published for KeyOverlap (default: the access token lifespan + 1 h).
+	RotateKey bool
+
+	// AuthServer tunes the authorization server; PublicURL, GlobalSecret
+	// and Hooks are filled in here.
+	AuthServer authserver.Config
+	// Hooks default to the IRIS workshop's customisation.
+	Hooks *authserver.Hooks
+	// Wrap, when set, wraps each part's handler; tests use it to inject
+	// faults through middleware.
+	Wrap func(part string, h http.Handler) http.Handler
+
+	Logger *slog.Logger
+}
+
+// Trio is a running trio.
+type Trio struct {
+	Front    *front.Server
+	Auth     *authserver.Server
+	Resource *resserver.Server
+	Client   *client.App
+	Store    *store.Store
+	Keys     *keyring.Ring
+
+	CertFile string
+	stateDir string
+	tempDir  string
+	http     *http.Client
+}
+
+// deferred lets the front start (and so learn its port) before the parts
+// that need the public URL are built.
+type deferred struct{ h atomic.Pointer[http.Handler] }
+
+func (d *deferred) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := d.h.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	http.Error(w, `{"error":"temporarily_unavailable"}`, http.StatusServiceUnavailable)
+}
+
+func (d *deferred) set(h http.Handler) { d.h.Store(&h) }
+
+// Start builds and starts the trio. Close stops it.
+func Start(ctx context.Context, cfg Config) (_ *Trio, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = front.DefaultAddr
+	}
+	if cfg.SigningAlgorithm == "" {
+		cfg.SigningAlgorithm = "RS256"
+	}
+	t := &Trio{}
+	defer func() {
+		if err != nil {
+			t.Close(context.Background())
+		}
+	}()
+	if err := t.prepareState(&cfg); err != nil {
+		return nil, err
+	}
+
+	certFile, keyFile := cfg.CertFile, cfg.KeyFile
+	if certFile == "" || keyFile == "" {
+		status, err := front.LoadOrCreateCertificate(t.stateDir)
+		if err != nil {
+			return nil, fmt.Errorf("trio: certificate: %w", err)
+		}
+		certFile, keyFile = status.CertFile, status.KeyFile
+		if status.Generated && !cfg.InMemory {
+			cfg.Logger.Info("generated a self-signed certificate", "file", certFile, "reason", status.Reason)
+		}
+	}
+	t.CertFile = certFile
+
+	auth, res, cli, wk := &deferred{}, &deferred{}, &deferred{}, &deferred{}
+	wrap := func(part string, h http.Handler) http.Handler {
+		if cfg.Wrap != nil {
+			return cfg.Wrap(part, h)
+		}
+		return h
+	}
+	t.Front, err = front.New(front.Config{
+		Addr: cfg.Addr, PublicURL: cfg.PublicURL, CertFile: certFile, KeyFile: keyFile, Logger: cfg.Logger,
+		Routes: []front.Route{
+			{Prefix: "/authserver", Name: "authorization server", Handler: auth, Links: []front.Link{
+				{Label: "issuer", Path: authserver.IssuerPath},
+				{Label: "discovery", Path: authserver.IssuerPath + "/.well-known/openid-configuration"},
+			}},
+			{Prefix: "/resserver", Name: "resource server", Handler: res, Links: []front.Link{
+				{Label: "protected resource", Path: "/resserver/protected-resources/"},
+				{Label: "delegated resource", Path: "/resserver/protected-resources-delegated/"},
+			}},
+			{Prefix: "/client", Name: "client application", Handler: cli, Links: []front.Link{
+				{Label: "client application", Path: "/client/application/"},
+			}},
+			// RFC 8414 §3.1 puts the metadata at the root, the issuer's
+			// path appended.
+			{Prefix: "/.well-known", Name: "RFC 8414 metadata", Handler: wk},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("trio: front: %w", err)
+	}
+	if err := t.Front.Start(); err != nil {
+		return nil, fmt.Errorf("trio: %w", err)
+	}
+	publicURL := t.Front.URL()
+	t.http, err = t.selfClient(publicURL)
+	if err != nil {
+		return nil, err
+	}
+
+	if err := t.openStore(ctx, cfg, publicURL); err != nil {
+		return nil, err
+	}
+	keep := cfg.AuthServer.AccessTokenLifespan
+	if keep <= 0 {
+		keep = time.Hour
+	}
+	t.Keys, err = keyring.Open(ctx, t.Store, cfg.SigningAlgorithm, keep+time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.RotateKey {
+		if err := t.Keys.Rotate(ctx, cfg.SigningAlgorithm, keep+time.Hour); err != nil {
+			return nil, err
+		}
+	}
+
+	secret, err := t.globalSecret(cfg.InMemory)
+	if err != nil {
+		return nil, err
+	}
+	ac := cfg.AuthServer
+	ac.PublicURL = publicURL
+	ac.GlobalSecret = secret
+	ac.Logger = cfg.Logger
+	if len(ac.DefaultAudience) == 0 {
+		ac.DefaultAudience = []string{publicURL + "/resserver"}
+	}
+	if cfg.Hooks != nil {
+		ac.Hooks = *cfg.Hooks
+	} else {
+		ac.Hooks = authserver.WorkshopHooks(t.Store)
+	}
+	t.Auth, err = authserver.New(ac, t.Store, t.Keys)
+	if err != nil {
+		return nil, err
+	}
+	t.Resource, err = resserver.New(resserver.Config{
+		Issuer: t.Auth.Issuer(), Audience: publicURL + "/resserver",
+		ClientID: ResourceClientID, ClientSecret: ResourceClientSecret,
+		HTTPClient: t.http, AllowedOrigins: []string{"http://localhost:8080", "http://localhost:4200"},
+		Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.Client, err = client.New(ctx, client.Config{
+		Issuer: t.Auth.Issuer(), ClientID: WebClientID, ClientSecret: WebClientSecret,
+		PublicURL: publicURL, HTTPClient: t.http, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	auth.set(wrap("authserver", t.Auth))
+	wk.set(wrap("authserver", t.Auth))
+	res.set(wrap("resserver", t.Resource))
+	cli.set(wrap("client", t.Client))
+	return t, nil
+}
+
+func (t *Trio) prepareState(cfg *Config) error {
+	if cfg.InMemory {
+		dir, err := os.MkdirTemp("", "oauthtrio-")
+		if err != nil {
+			return fmt.Errorf("trio: %w", err)
+		}
+		t.tempDir, t.stateDir = dir, dir
+		return nil
+	}
+	dir := cfg.StateDir
+	if dir == "" {
+		var err error
+		if dir, err = front.DefaultStateDir(); err != nil {
+			return fmt.Errorf("trio: state directory: %w", err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("trio: state directory: %w", err)
+	}
+	t.stateDir = dir
+	return nil
+}
+
+func (t *Trio) openStore(ctx context.Context, cfg Config, publicURL string) error {
+	var err error
+	if cfg.InMemory {
+		t.Store, err = store.OpenMemory(func() fosite.Session { return authserver.NewSession() })
+	} else {
+		t.Store, err = store.Open(filepath.Join(t.stateDir, "oauthtrio.db"), func() fosite.Session { return authserver.NewSession() })
+	}
+	if err != nil {
+		return fmt.Errorf("trio: store: %w", err)
+	}
+	var f *fixture.File
+	if cfg.Fixtures != "" {
+		f, err = fixture.Load(cfg.Fixtures)
+	} else {
+		f, err = fixture.Parse(fixtures.Trio)
+	}
+	if err != nil {
+		return err
+	}
+	return f.Apply(ctx, t.Store, publicURL, authserver.HashSecret)
+}
+
+// globalSecret is kept in the state directory so codes and refresh tokens
+// survive a restart.
+func (t *Trio) globalSecret(inMemory bool) ([]byte, error) {
+	path := filepath.Join(t.stateDir, "global.secret")
+	if !inMemory {
+		if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+			return b, nil
+		}
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("trio: %w", err)
+	}
+	return b, nil
+}
+
+// selfClient reaches the trio's own public URL: it trusts the front's
+// certificate and dials the listener whatever the public host name is, so
+// --public-url https://webserver works without a hosts entry for the
+// trio's internal calls.
+func (t *Trio) selfClient(publicURL string) (*http.Client, error) {
+	pool, err := front.CertPool(t.CertFile)
+	if err != nil {
+		return nil, fmt.Errorf("trio: %w", err)
+	}
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return nil, err
+	}
+	publicHost := u.Host
+	if u.Port() == "" {
+		publicHost = net.JoinHostPort(u.Hostname(), "443")
+	}
+	listen := t.Front.Addr()
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == publicHost {
+			addr = listen
+		}
+		return dialer.DialContext(ctx, network, addr)
+	}
+	return &http.Client{Transport: tr, Timeout: 15 * time.Second}, nil
+}
+
+// HTTPClient returns a client that trusts the trio's certificate.
+func (t *Trio) HTTPClient() *http.Client { return t.http }
+
+// URL is the public URL.
+func (t *Trio) URL() string { return t.Front.URL() }
+
+// Issuer is the authorization server's issuer.
+func (t *Trio) Issuer() string { return t.Auth.Issuer() }
+
+// StateDir is where the trio keeps its state.
+func (t *Trio) StateDir() string { return t.stateDir }
+
+// Close stops the front and releases the store.
+func (t *Trio) Close(ctx context.Context) error {
+	var errs []error
+	if t.Front != nil {
+		if err := t.Front.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if t.Store != nil {
+		errs = append(errs, t.Store.Close())
+	}
+	if t.tempDir != "" {
+		errs = append(errs, os.RemoveAll(t.tempDir))
+	}
+	return errors.Join(errs...)
+}
+
+// RotateKey adds a new active signing key to a state directory and
+// returns its kid. The previous key stays published for keepPrevious.
+func RotateKey(ctx context.Context, stateDir, alg string, keepPrevious time.Duration) (string, error) {
+	if stateDir == "" {
+		var err error
+		if stateDir, err = front.DefaultStateDir(); err != nil {
+			return "", err
+		}
+	}
+	st, err := store.Open(filepath.Join(stateDir, "oauthtrio.db"), func() fosite.Session { return authserver.NewSession() })
+	if err != nil {
+		return "", fmt.Errorf("trio: store: %w", err)
+	}
+	defer st.Close()
+	ring, err := keyring.Open(ctx, st, alg, keepPrevious)
+	if err != nil {
+		return "", err
+	}
+	if err := ring.Rotate(ctx, alg, keepPrevious); err != nil {
+		return "", err
+	}
+	return ring.Active().KeyID, nil
+}
