@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strings"
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/storage"
@@ -50,8 +51,13 @@ func Open(path string, newSession func() fosite.Session) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	// A URI filename, percent-encoded, so that '?' or '#' in a directory
-	// name cannot be mistaken for the start of the parameters.
-	name := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath()
+	// name cannot be mistaken for the start of the parameters. A Windows
+	// drive path needs a leading slash to read as an absolute URI path.
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	name := "file:" + (&url.URL{Path: p}).EscapedPath()
 	return open(name, newSession, false)
 }
 
