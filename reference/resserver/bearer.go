@@ -24,7 +24,7 @@ func bearerToken(w http.ResponseWriter, r *http.Request) (string, error) {
 		return "", invalidRequest("more than one Authorization header")
 	}
 	if len(headers) == 1 {
-		// RFC 7235 §2.1: the scheme is case-insensitive and followed by
+		// RFC 9110 §11.1: the scheme is case-insensitive and followed by
 		// one or more spaces. Other schemes are not ours to judge.
 		scheme, cred, _ := strings.Cut(headers[0], " ")
 		if strings.EqualFold(scheme, "Bearer") {

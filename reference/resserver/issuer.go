@@ -132,7 +132,7 @@ type keySet struct {
 	mu        sync.Mutex
 	keys      *jose.JSONWebKeySet
 	fetchedAt time.Time
-	fetches   int
+	failure   error // of the last fetch, while no set was ever fetched
 }
 
 // verificationKeys returns the public keys that may have signed a token with
@@ -141,9 +141,14 @@ func (k *keySet) verificationKeys(ctx context.Context, h jose.Header) ([]any, er
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.keys == nil {
+		if k.failure != nil && k.now().Sub(k.fetchedAt) < retryAfterFailure {
+			return nil, k.failure
+		}
 		if err := k.fetch(ctx); err != nil {
+			k.failure = err
 			return nil, err
 		}
+		k.failure = nil
 	}
 	if keys := matchingKeys(k.keys, h); len(keys) > 0 {
 		return keys, nil
@@ -162,9 +167,9 @@ func (k *keySet) verificationKeys(ctx context.Context, h jose.Header) ([]any, er
 
 // fetch replaces the cached set; k.mu is held.
 func (k *keySet) fetch(ctx context.Context) error {
-	// Count attempts, not successes, so a failing issuer is also rate-limited.
+	// Attempts, not successes, start the interval, so a failing issuer is
+	// rate-limited too.
 	k.fetchedAt = k.now()
-	k.fetches++
 	where, err := k.endpoints(ctx)
 	if err != nil {
 		return err

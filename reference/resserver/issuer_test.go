@@ -38,6 +38,7 @@ type testIssuer struct {
 	jwksFetches      atomic.Int32
 	introspections   atomic.Int32
 	introspectionOff atomic.Bool
+	jwksOff          atomic.Bool
 }
 
 func newTestIssuer(t testing.TB) *testIssuer {
@@ -64,6 +65,10 @@ func (ti *testIssuer) discovery(w http.ResponseWriter, _ *http.Request) {
 
 func (ti *testIssuer) jwks(w http.ResponseWriter, _ *http.Request) {
 	ti.jwksFetches.Add(1)
+	if ti.jwksOff.Load() {
+		http.Error(w, "key store unavailable", http.StatusInternalServerError)
+		return
+	}
 	ti.mu.Lock()
 	set := jose.JSONWebKeySet{Keys: append([]jose.JSONWebKey(nil), ti.published...)}
 	ti.mu.Unlock()

@@ -598,3 +598,38 @@ func TestSanitizeDescription(t *testing.T) {
 	}
 	assert.Equal(t, "quote ? backslash ? tab? nl?", sanitizeDescription("quote \" backslash \\ tab\t nl\n"))
 }
+
+func TestConfiguredEndpointsSkipDiscovery(t *testing.T) {
+	f := newFixtureWith(t, func(c *Config) {
+		c.JWKSURL = c.Issuer + "/jwks"
+		c.IntrospectionURL = c.Issuer + "/introspection"
+	})
+	rec := f.get(plainPath, bearer(f.token(t, nil)))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Zero(t, f.iss.discoveryFetches.Load())
+}
+
+func TestDiscoveryIssuerMismatch(t *testing.T) {
+	f := newFixtureWith(t, func(c *Config) {
+		// Same server, but the discovery document names the issuer
+		// without the trailing slash (OpenID Connect Discovery §4.3).
+		c.Issuer += "/"
+		c.Audience = "https://rs.example/resserver"
+	})
+	rec := f.get(plainPath, bearer("opaque-token"))
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+}
+
+func TestJWKSFailureIsRateLimited(t *testing.T) {
+	f := newFixture(t)
+	f.iss.jwksOff.Store(true)
+	for range 3 {
+		assert.Equal(t, http.StatusServiceUnavailable, f.get(plainPath, bearer(f.token(t, nil))).Code)
+	}
+	assert.EqualValues(t, 1, f.iss.jwksFetches.Load())
+
+	f.iss.jwksOff.Store(false)
+	f.clock.Advance(retryAfterFailure)
+	assert.Equal(t, http.StatusOK, f.get(plainPath, bearer(f.token(t, nil))).Code)
+	assert.EqualValues(t, 2, f.iss.jwksFetches.Load())
+}
