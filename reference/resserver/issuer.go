@@ -24,7 +24,17 @@ const maxDocumentSize = 1 << 20
 // authorization server is not asked again on every request.
 const retryAfterFailure = 2 * time.Second
 
-// getJSON fetches url and decodes its JSON body into dst.
+// fetchTimeout bounds a discovery or JWKS fetch.
+const fetchTimeout = 10 * time.Second
+
+// sharedFetchContext detaches a fetch from the request that triggered it:
+// the result is cached for every request, so one caller going away must not
+// turn into a cached failure.
+func sharedFetchContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+}
+
+// getJSON fetches where and decodes its JSON body into dst.
 func getJSON(ctx context.Context, client *http.Client, where string, dst any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
 	if err != nil {
@@ -91,6 +101,8 @@ func (d *discovery) endpoints(ctx context.Context) (jwksURL, introspectionURL st
 		IntrospectionEndpoint string `json:"introspection_endpoint"`
 	}
 	where := strings.TrimSuffix(d.issuer, "/") + "/.well-known/openid-configuration"
+	ctx, cancel := sharedFetchContext(ctx)
+	defer cancel()
 	err = getJSON(ctx, d.client, where, &doc)
 	// OpenID Connect Discovery 1.0 §4.3: the issuer in the document must be
 	// exactly the one it was fetched for.
@@ -170,6 +182,8 @@ func (k *keySet) fetch(ctx context.Context) error {
 	// Attempts, not successes, start the interval, so a failing issuer is
 	// rate-limited too.
 	k.fetchedAt = k.now()
+	ctx, cancel := sharedFetchContext(ctx)
+	defer cancel()
 	where, err := k.endpoints(ctx)
 	if err != nil {
 		return err
