@@ -112,6 +112,11 @@ var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9\-._~]{43,128}$`)
 // before the user is asked to log in.
 func (s *Server) checkAuthorizeRequest(ar fosite.AuthorizeRequester, client *store.Client) error {
 	form := ar.GetRequestForm()
+	// OIDC Core §3.1.2.1: none with any other prompt value is an error.
+	// fosite finds it only after login and consent.
+	if prompt := strings.Fields(form.Get("prompt")); slices.Contains(prompt, "none") && len(prompt) > 1 {
+		return fosite.ErrInvalidRequest.WithHint("prompt=none cannot be combined with other values.")
+	}
 	challenge, method := form.Get("code_challenge"), form.Get("code_challenge_method")
 	switch {
 	case challenge == "" && method != "":
@@ -419,7 +424,10 @@ func (s *Server) writeAuthorizeError(w http.ResponseWriter, r *http.Request, ar 
 	}
 	if ar == nil || !ar.IsRedirectURIValid() || ar.GetRedirectURI() == nil {
 		status := rfcErr.CodeField
-		if status == 0 || status >= 500 {
+		// A 401 must carry a WWW-Authenticate challenge (RFC 9110
+		// §15.5.2), which means nothing to a browser: an unknown client
+		// is a bad request here.
+		if status == 0 || status >= 500 || status == http.StatusUnauthorized {
 			status = http.StatusBadRequest
 		}
 		s.pages.displayError(w, status, ErrorPage{Code: rfcErr.ErrorField, Description: rfcErr.GetDescription()})
