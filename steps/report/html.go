@@ -23,6 +23,7 @@ type htmlScenario struct {
 	ScenarioRecord
 	ID          string
 	Open        bool
+	ShowError   bool
 	TagLinks    []htmlTag
 	Shots       []htmlShot
 	Exchanges   []htmlExchange
@@ -54,6 +55,8 @@ type htmlPage struct {
 	Counts        Counts
 	Failed        bool
 	Features      []htmlFeature
+	// Attention lists the failures and warnings, linked, at the top.
+	Attention []htmlScenario
 }
 
 func (r *Report) html(w io.Writer) error {
@@ -78,7 +81,17 @@ func (r *Report) html(w io.Writer) error {
 			ScenarioRecord: s,
 			ID:             fmt.Sprintf("s%d", n+1),
 			Open:           s.Status == StatusFailed || s.Status == StatusWarning,
+			ShowError:      s.Error != "",
 			DurationTxt:    s.Duration.Round(time.Millisecond).String(),
+		}
+		// The failing step already shows the error; say it once.
+		for _, st := range s.Steps {
+			if st.Error != "" && st.Error == s.Error {
+				hs.ShowError = false
+			}
+		}
+		if hs.Open {
+			page.Attention = append(page.Attention, hs)
 		}
 		for _, t := range s.Tags {
 			tag := htmlTag{Name: t, Class: "tag"}
@@ -126,6 +139,12 @@ func headerText(h map[string][]string) string {
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"label": func(s Status) string { return s.Label() },
+	"plural": func(n int, one, many string) string {
+		if n == 1 {
+			return one
+		}
+		return many
+	},
 	"stepIcon": func(s StepStatus) string {
 		switch s {
 		case StepPassed:
@@ -196,6 +215,11 @@ details.x.bad > summary { background:#ffebe9; }
 figure { margin:8px 0; } figure img { max-width:100%; border:1px solid var(--line); border-radius:4px; }
 figcaption { color:#57606a; font-size:12px; }
 ul.notes { margin:4px 0; padding-left:20px; }
+.why { flex-basis:100%; color:#57606a; font-size:12.5px; padding-left:2px; }
+details[open] > summary .why { display:none; }
+nav.attention ul { list-style:none; padding:0; margin:4px 0 8px; }
+nav.attention li { padding:3px 0; }
+nav.attention a { color:#0969da; text-decoration:none; } nav.attention a:hover { text-decoration:underline; }
 .hidden { display:none; }
 </style></head>
 <body>
@@ -212,15 +236,17 @@ ul.notes { margin:4px 0; padding-left:20px; }
 </div>
 </header>
 <main>
+{{if .Attention}}<nav class="attention"><h2>Needs attention</h2><ul>{{range .Attention}}<li class="status-{{.Status}}"><span class="badge">{{label .Status}}</span> <a href="#{{.ID}}" onclick="document.getElementById('{{.ID}}').open = true">{{.Feature}} › {{.Name}}</a></li>{{end}}</ul></nav>{{end}}
 {{range .Features}}<section class="feature">
-<h2>{{.Name}}<small>{{.Counts.Total}} scenarios · {{.Counts.Passed}} passed{{if .Counts.Failed}} · {{.Counts.Failed}} failed{{end}}{{if .Counts.Warnings}} · {{.Counts.Warnings}} warnings{{end}}</small></h2>
+<h2>{{.Name}}<small>{{.Counts.Total}} {{plural .Counts.Total "scenario" "scenarios"}} · {{.Counts.Passed}} passed{{if .Counts.Failed}} · {{.Counts.Failed}} failed{{end}}{{if .Counts.Warnings}} · {{.Counts.Warnings}} {{plural .Counts.Warnings "warning" "warnings"}}{{end}}{{if .Counts.NotApplicable}} · {{.Counts.NotApplicable}} not applicable{{end}}{{if .Counts.ExpectedFailures}} · {{.Counts.ExpectedFailures}} expected {{plural .Counts.ExpectedFailures "failure" "failures"}}{{end}}</small></h2>
 {{range .Scenarios}}<details class="scenario status-{{.Status}}" id="{{.ID}}"{{if .Open}} open{{end}}>
 <summary><span class="badge">{{label .Status}}</span><span class="name">{{.Name}}</span>
 <span class="tags">{{range .TagLinks}}{{if .URL}}<a class="{{.Class}}" href="{{.URL}}" target="_blank" rel="noopener">{{.Name}}</a>{{else}}<span class="{{.Class}}">{{.Name}}</span>{{end}}{{end}}</span>
-<span class="dur">{{.Level}} · {{.DurationTxt}}</span></summary>
+<span class="dur">{{.Level}} · {{.DurationTxt}}</span>
+{{if and .Reason (not .Open)}}<span class="why">{{.Reason}}</span>{{end}}</summary>
 <div class="body">
 {{if .Reason}}<div class="reason">{{if eq .Status "not_applicable"}}Not applicable: {{else if eq .Status "expected_failure"}}Expected failure: {{end}}{{.Reason}}</div>{{end}}
-{{if .Error}}<div class="error">{{.Error}}</div>{{end}}
+{{if .ShowError}}<div class="error">{{.Error}}</div>{{end}}
 {{if .Steps}}<ol class="steps">{{range .Steps}}<li class="step-{{.Status}}"><span class="step-icon">{{stepIcon .Status}}</span><span class="kw">{{.Keyword}}</span> {{.Text}}{{if .Error}}<div class="step-err">{{.Error}}</div>{{end}}</li>{{end}}</ol>{{end}}
 {{if .Notes}}<h3>Notes</h3><ul class="notes">{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Exchanges}}<h3>HTTP exchanges ({{len .Exchanges}})</h3>
@@ -244,6 +270,7 @@ document.getElementById("filters").addEventListener("click", function (ev) {
   var f = b.getAttribute("data-filter");
   document.querySelectorAll("details.scenario").forEach(function (d) { d.classList.toggle("hidden", f !== "" && !d.classList.contains(f)); });
   document.querySelectorAll("section.feature").forEach(function (s) { s.classList.toggle("hidden", !s.querySelector("details.scenario:not(.hidden)")); });
+  var nav = document.querySelector("nav.attention"); if (nav) nav.classList.toggle("hidden", f !== "");
 });
 </script>
 </body></html>
