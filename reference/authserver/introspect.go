@@ -45,7 +45,11 @@ func (s *Server) handleIntrospection(w http.ResponseWriter, r *http.Request) {
 		writeRFCError(w, err)
 		return
 	}
-	caller, err := s.authenticateClient(ctx, r)
+	var caller *store.Client
+	err := requireClientAuthentication(r)
+	if err == nil {
+		caller, err = s.authenticateClient(ctx, r)
+	}
 	if err != nil {
 		s.writeTokenError(w, r, err)
 		return
@@ -98,6 +102,9 @@ func (s *Server) introspectionResponse(use fosite.TokenUse, ar fosite.AccessRequ
 		tokenType := fosite.AccessToken
 		if use == fosite.RefreshToken {
 			tokenType = fosite.RefreshToken
+			// Tells a resource server that this is no access token
+			// (fosite answers for both kinds on one endpoint).
+			resp["token_type"] = "refresh_token"
 		} else {
 			resp["token_type"] = "Bearer"
 		}
@@ -130,12 +137,18 @@ func (s *Server) handleRevocation(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "invalid_request", "The token parameter is missing.")
 		return
 	}
-	err := s.provider.NewRevocationRequest(ctx, r)
-	e := fosite.ErrorToRFC6749Error(err)
-	switch {
-	case err == nil:
+	err := requireClientAuthentication(r)
+	if err == nil {
+		err = s.provider.NewRevocationRequest(ctx, r)
+	}
+	if err == nil {
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)
+		return
+	}
+	// ErrorToRFC6749Error dereferences its argument: never pass it nil.
+	e := fosite.ErrorToRFC6749Error(err)
+	switch {
 	case e.ErrorField == fosite.ErrUnauthorizedClient.ErrorField:
 		// RFC 7009 §2.1: the token was issued to another client: refuse.
 		writeJSONError(w, http.StatusBadRequest, "unauthorized_client", "The token was not issued to this client.")

@@ -38,11 +38,22 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if err := requireClientAuthentication(r); err != nil {
+		s.writeTokenError(w, r, err)
+		return
+	}
+
 	sess := NewSession()
 	ar, err := s.provider.NewAccessRequest(ctx, r, sess)
 	if err != nil {
 		s.writeTokenError(w, r, err)
 		return
+	}
+	if ar.GetGrantTypes().ExactOne("refresh_token") {
+		if err := checkRefreshScope(ar); err != nil {
+			s.writeTokenError(w, r, err)
+			return
+		}
 	}
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
 		if err := s.grantClientCredentials(r, ar, sess); err != nil {
@@ -71,6 +82,20 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 var reservedTokenMember = map[string]bool{
 	"access_token": true, "token_type": true, "expires_in": true, "refresh_token": true,
 	"scope": true, "id_token": true, "state": true, "issued_token_type": true,
+}
+
+// checkRefreshScope enforces RFC 6749 §6: a refresh request's scope must
+// not include a scope not originally granted. fosite ignores the parameter
+// and re-grants the original scopes, which would hide the client's error.
+// The check runs before the response, so a refused request leaves the
+// refresh token unused.
+func checkRefreshScope(ar fosite.AccessRequester) error {
+	for _, scope := range strings.Fields(ar.GetRequestForm().Get("scope")) {
+		if !ar.GetGrantedScopes().Has(scope) {
+			return fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", scope)
+		}
+	}
+	return nil
 }
 
 // grantClientCredentials grants what fosite validated but leaves to the
@@ -110,27 +135,32 @@ func (s *Server) grantClientCredentials(r *http.Request, ar fosite.AccessRequest
 	return nil
 }
 
-// writeTokenError writes an RFC 6749 §5.2 error. A client that tried HTTP
-// Basic and failed gets 401 with a matching WWW-Authenticate challenge.
+// writeTokenError writes an RFC 6749 §5.2 error. A failed client
+// authentication is a 401, and a 401 carries a WWW-Authenticate challenge
+// naming the scheme the server supports (RFC 6749 §5.2, RFC 9110 §15.5.2),
+// whether or not the client tried HTTP Basic.
 func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, err error) {
 	e := fosite.ErrorToRFC6749Error(err)
 	if e.CodeField >= 500 {
 		s.log.Error("token endpoint", "error", err, "debug", e.DebugField)
 	}
 	if e.ErrorField == fosite.ErrInvalidClient.ErrorField {
-		if usedBasicAuth(r) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="`+s.issuer+`", charset="UTF-8"`)
-			e = e.WithHint("")
-			writeJSONError(w, http.StatusUnauthorized, e.ErrorField, e.GetDescription())
-			return
-		}
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+s.issuer+`", charset="UTF-8"`)
+		e = e.WithHint("")
+		writeJSONError(w, http.StatusUnauthorized, e.ErrorField, e.GetDescription())
+		return
 	}
 	writeRFCError(w, e)
 }
 
-func usedBasicAuth(r *http.Request) bool {
-	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	return strings.EqualFold(scheme, "Basic")
+// requireClientAuthentication refuses a request that names no client at
+// all. RFC 6749 §5.2 calls that invalid_client; fosite says
+// invalid_request.
+func requireClientAuthentication(r *http.Request) error {
+	if r.Header.Get("Authorization") == "" && r.PostForm.Get("client_id") == "" {
+		return fosite.ErrInvalidClient.WithHint("The request carries no client authentication.")
+	}
+	return nil
 }
 
 // checkFormRequest enforces the form encoding RFC 6749 §3.2 and RFC 7662 /

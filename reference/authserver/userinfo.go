@@ -63,7 +63,12 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error_description": "No access token was sent."})
 		return
 	}
-	_, ar, err := s.provider.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
+	// fosite falls back to refresh tokens when the token is no access
+	// token; userinfo takes access tokens only (OIDC Core §5.3).
+	use, ar, err := s.provider.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
+	if err == nil && use != fosite.AccessToken {
+		err = fosite.ErrRequestUnauthorized
+	}
 	if err != nil {
 		s.bearerError(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid, expired or revoked.")
 		return
