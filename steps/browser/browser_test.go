@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/oauthtrio/oauthtrio/steps/target"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -65,6 +66,10 @@ func startFakeIssuer() *fakeIssuer {
 <button id="consent-deny" name="decision" value="deny">Deny</button></form>`,
 			html.EscapeString(r.PostForm.Get("redirect_uri")), html.EscapeString(r.PostForm.Get("state"))))
 	})
+	mux.HandleFunc("GET /fragment", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		http.Redirect(w, r, q.Get("redirect_uri")+"#access_token=at-123&token_type=Bearer&state="+url.QueryEscape(q.Get("state")), http.StatusSeeOther)
+	})
 	mux.HandleFunc("GET /consent", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		target := q.Get("redirect_uri") + "?state=" + url.QueryEscape(q.Get("state"))
@@ -104,6 +109,11 @@ func callbackServer(t *testing.T) (*httptest.Server, func() []url.Values) {
 	var mu sync.Mutex
 	var got []url.Values
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/cb" {
+			// Chromium asks for /favicon.ico too.
+			http.NotFound(w, r)
+			return
+		}
 		mu.Lock()
 		got = append(got, r.URL.Query())
 		mu.Unlock()
@@ -442,4 +452,34 @@ func hasCookie(cs []*network.Cookie, name string) bool {
 		}
 	}
 	return false
+}
+
+// The suite's own listener catches both a query and a fragment response
+// from a real browser: the answer page posts the fragment back.
+func TestRedirectListenerWithBrowser(t *testing.T) {
+	s := newSession(t)
+	l, err := target.NewRedirectListener(target.ListenerOptions{})
+	require.NoError(t, err)
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	_, err = s.Authorize(ctx, AuthorizeRequest{
+		URL:            authURL(sharedIssuer.URL, "good-client", l.URL(), "listener-q"),
+		RedirectPrefix: l.URL(),
+		Profile:        referenceProfile(t),
+		Username:       "alice",
+		Password:       "wonderland",
+	})
+	require.NoError(t, err)
+	cb, err := l.WaitFor(ctx, "listener-q")
+	require.NoError(t, err)
+	assert.Equal(t, "query", cb.ResponseMode)
+	assert.NotEmpty(t, cb.Params.Get("code"))
+
+	require.NoError(t, s.Navigate(sharedIssuer.URL+"/fragment?"+url.Values{"redirect_uri": {l.URL()}, "state": {"listener-f"}}.Encode()))
+	cb, err = l.WaitFor(ctx, "listener-f")
+	require.NoError(t, err)
+	assert.Equal(t, "fragment", cb.ResponseMode)
+	assert.Equal(t, "at-123", cb.Params.Get("access_token"))
 }
