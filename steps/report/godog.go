@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,7 +117,14 @@ func (r *Report) featureName(uri string) string {
 	r.mu.Unlock()
 
 	name := strings.TrimSuffix(filepath.Base(uri), filepath.Ext(uri))
-	if f, err := os.Open(uri); err == nil {
+	var f io.ReadCloser
+	var err error
+	if r.FeatureFS != nil {
+		f, err = r.FeatureFS.Open(uri)
+	} else {
+		f, err = os.Open(uri)
+	}
+	if err == nil {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
 			if rest, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "Feature:"); ok {

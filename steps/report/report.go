@@ -11,6 +11,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"slices"
 	"sort"
@@ -132,6 +133,9 @@ type Report struct {
 	ExpectedFailure ExpectedFailureFunc
 	// MaxBodyBytes bounds each recorded HTTP body (default 4 KB).
 	MaxBodyBytes int
+	// FeatureFS is where feature files are read for their names when the
+	// suite runs them from an fs.FS (godog's Options.FS); nil: the OS.
+	FeatureFS fs.FS
 
 	started time.Time
 
