@@ -178,6 +178,12 @@ var needs = []need{
 		}
 		return "registration.enabled is false in the target configuration, so the suite registers no clients"
 	}},
+	{"workshop", SourceConfig, nil, func(*Metadata, string) string {
+		return "the target is not configured with the IRIS workshop customisation (set workshop: true in the target configuration)"
+	}},
+	{"reference_client", SourceEnvironment, nil, func(*Metadata, string) string {
+		return "only the built-in reference trio has the reference client application"
+	}},
 	{"browser", SourceEnvironment, nil, func(*Metadata, string) string {
 		return "Chromium is not installed on this machine (apt-get install -y chromium)"
 	}},
@@ -279,6 +285,7 @@ func (c *Capabilities) ApplyConfig(cfg *Config) {
 	c.Set("user:valid", cfg.Users.Valid != nil, "")
 	c.Set("user:invalid", cfg.Users.Invalid != nil, "")
 	c.Set("resource_server", cfg.ResourceServer != nil, "")
+	c.Set("workshop", cfg.Workshop, "")
 	c.Set("dynamic_registration", cfg.Registration.Enabled && c.md != nil && c.md.RegistrationEndpoint != "", "")
 	for _, r := range Roles {
 		if cl, ok := cfg.Client(r); ok {

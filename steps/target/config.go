@@ -81,6 +81,10 @@ type Config struct {
 	// discovery member name, e.g. introspection_endpoint.
 	Endpoints map[string]string `yaml:"endpoints"`
 	Timeouts  Timeouts          `yaml:"timeouts"`
+	// Workshop says the issuer carries the IRIS OAuth2 workshop's
+	// customisations (its custom claims and hooks), which some scenarios
+	// check.
+	Workshop bool `yaml:"workshop"`
 
 	// ExpectedFailures is the loaded ExpectedFailuresFile (empty without one).
 	ExpectedFailures *ExpectedFailures `yaml:"-"`

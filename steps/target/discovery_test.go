@@ -9,6 +9,9 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -274,4 +277,21 @@ func TestRegister(t *testing.T) {
 	require.ErrorContains(t, err, "registration.enabled is false")
 	_, err = Register(context.Background(), ts.Client(), &Metadata{}, Registration{Enabled: true}, ClientRegistration{})
 	require.ErrorContains(t, err, "no registration_endpoint")
+}
+
+// Every @needs: tag the features use must be in the capability table, so a
+// typo cannot silently mark a scenario not applicable.
+func TestFeatureNeedsTagsAreKnown(t *testing.T) {
+	files, _ := filepath.Glob("../../features/*.feature")
+	if len(files) == 0 {
+		t.Skip("no feature files")
+	}
+	tag := regexp.MustCompile(`@needs:[A-Za-z0-9_:.-]+`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, m := range tag.FindAllString(string(data), -1) {
+			assert.True(t, KnownCapability(strings.TrimPrefix(m, NeedsTagPrefix)), "%s: %s is not in the capability table", f, m)
+		}
+	}
 }
