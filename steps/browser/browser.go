@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,8 +106,7 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		return nil, fmt.Errorf("browser: user data directory: %w", err)
 	}
 
-	allocOpts := append(chromedp.DefaultExecAllocatorOptions[:0:0], chromedp.DefaultExecAllocatorOptions[:]...)
-	allocOpts = append(allocOpts,
+	allocOpts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
 		chromedp.ExecPath(opts.ExecPath),
 		chromedp.UserDataDir(dir),
 		chromedp.Headless,

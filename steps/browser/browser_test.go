@@ -70,6 +70,9 @@ func startFakeIssuer() *fakeIssuer {
 		q := r.URL.Query()
 		http.Redirect(w, r, q.Get("redirect_uri")+"#access_token=at-123&token_type=Bearer&state="+url.QueryEscape(q.Get("state")), http.StatusSeeOther)
 	})
+	mux.HandleFunc("GET /alert", func(w http.ResponseWriter, r *http.Request) {
+		writePage(w, http.StatusOK, `<p id="after-alert">still here</p><script>alert("Please enter a password")</script>`)
+	})
 	mux.HandleFunc("GET /consent", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		target := q.Get("redirect_uri") + "?state=" + url.QueryEscape(q.Get("state"))
@@ -482,4 +485,15 @@ func TestRedirectListenerWithBrowser(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "fragment", cb.ResponseMode)
 	assert.Equal(t, "at-123", cb.Params.Get("access_token"))
+}
+
+// An alert (IRIS shows one for an empty field) must not block the page.
+func TestDialogsAreAcceptedAndKept(t *testing.T) {
+	s := newSession(t)
+	require.NoError(t, s.Navigate(sharedIssuer.URL+"/alert"))
+	txt, err := s.Text("#after-alert")
+	require.NoError(t, err)
+	assert.Equal(t, "still here", txt)
+	require.Eventually(t, func() bool { return len(s.Dialogs()) > 0 }, 5*time.Second, 50*time.Millisecond)
+	assert.Equal(t, []string{"Please enter a password"}, s.Dialogs())
 }
