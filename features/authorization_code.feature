@@ -1,0 +1,126 @@
+@needs:authorization_code @needs:client:web @needs:user:valid @needs:browser
+Feature: Authorization code flow with OpenID Connect (IRIS flow a)
+  The web client sends the user to the authorization endpoint; the user
+  logs in and consents in the browser; the client exchanges the code for
+  tokens. This is the IRIS workshop's "simple web page" flow.
+
+  Background:
+    Given the web client
+
+  @RFC6749-4.1.2 @OIDCC-3.1.2.5
+  Scenario: The authorization response carries a code and the exact state
+    When the client sends an authorization request with scope "openid profile email"
+    And the user logs in and approves the request
+    Then the authorization response has a "code"
+    And the authorization response echoes the state exactly
+
+  @RFC6749-5.1 @OIDCC-3.1.3.3
+  Scenario: The code is exchanged for an access token and an ID token
+    When the client sends an authorization request with scope "openid profile email"
+    And the user logs in and approves the request
+    And the client exchanges the code
+    Then the response status is 200
+    And the response is JSON
+    And the response has a string "access_token"
+    And the response has a string "id_token"
+    And the response "token_type" is "Bearer" ignoring case
+    And the response header "Cache-Control" contains "no-store"
+
+  @RFC6749-5.1
+  Scenario: The token response states the lifetime of the access token
+    When the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    And the client exchanges the code
+    Then the response status is 200
+    And the response has a positive number "expires_in"
+
+  @needs:iss_parameter @RFC9207-2
+  Scenario: The authorization response identifies the issuer
+    When the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    Then the authorization response "iss" is the issuer URL
+
+  @RFC6749-4.1.2 @RFC6749-10.5 @oidf:oidcc-codereuse
+  Scenario: A code can be used only once
+    When the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    And the client exchanges the code
+    And the client exchanges the same code again
+    Then the response status is 400
+    And the response error is "invalid_grant"
+
+  @should @RFC6749-4.1.2 @RFC9700-4.2.4 @oidf:oidcc-codereuse
+  Scenario: Reusing a code revokes the tokens issued for it
+    When the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    And the client exchanges the code
+    And the client exchanges the same code again
+    Then the access token from the first exchange is no longer accepted by userinfo
+
+  @RFC6749-4.1.3
+  Scenario: The code is bound to the redirect URI of the request
+    When the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    And the client exchanges the code with redirect_uri "https://127.0.0.1:9/elsewhere"
+    Then the response status is 400
+    And the response error is "invalid_grant"
+
+  @needs:client:other @RFC6749-4.1.3
+  Scenario: The code is bound to the client it was issued to
+    When the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    And the other client exchanges the code
+    Then the response status is one of 400, 401
+    And the response error is one of "invalid_grant", "invalid_client", "unauthorized_client"
+
+  @OIDCC-3.1.2.1 @oidf:oidcc-ensure-request-without-nonce-succeeds-for-code-flow
+  Scenario: A request without a nonce succeeds in the code flow
+    When the client sends an authorization request with scope "openid"
+    And the request has no "nonce"
+    And the user logs in and approves the request
+    And the client exchanges the code
+    Then the response status is 200
+    And the ID token is valid
+
+  @RFC6749-3.1 @oidf:oidcc-ensure-request-with-unknown-parameter-succeeds
+  Scenario: Unknown request parameters are ignored
+    When the client sends an authorization request with scope "openid"
+    And the request has "oauthtrio_unknown" set to "ignored"
+    And the user logs in and approves the request
+    Then the authorization response has a "code"
+
+  @RFC6749-3.3 @oidf:oidcc-alternate-happy-flow
+  Scenario: The order of scopes does not matter
+    When the client sends an authorization request with scope "email profile openid"
+    And the user logs in and approves the request
+    And the client exchanges the code
+    Then the response status is 200
+    And the ID token is valid
+
+  @OIDCC-3.1.2.1 @oidf:oidcc-ensure-post-request-succeeds
+  Scenario: The authorization request can be sent as a form POST
+    When the client sends an authorization request with scope "openid"
+    And the request is sent as a form POST
+    And the user logs in and approves the request
+    Then the authorization response has a "code"
+
+  @RFC6749-3.1.2.4 @RFC6749-4.1.2.1 @RFC9700-4.1.3 @oidf:oidcc-ensure-registered-redirect-uri
+  Scenario Outline: An unregistered redirect URI gets an error page, never a redirect
+    When the client sends an authorization request with scope "openid"
+    And the request's redirect_uri is changed by <change>
+    And the browser opens the authorization request
+    Then the browser shows an error and is not redirected
+
+    Examples:
+      | change                |
+      | "an extra path"       |
+      | "an extra query"      |
+      | "another port"        |
+      | "a prefix only"       |
+
+  @RFC6749-4.1.2.1 @oidf:oidcc-response-type-missing
+  Scenario: A request without response_type is refused
+    When the client sends an authorization request with scope "openid"
+    And the request has no "response_type"
+    And the browser opens the authorization request
+    Then the authorization fails with one of "invalid_request", "unsupported_response_type" or an error page

@@ -1,0 +1,31 @@
+@needs:introspection @needs:client:introspector
+Feature: Token introspection (RFC 7662)
+  A resource server asks the provider whether a token is active.
+
+  @needs:client:service @needs:client_credentials @RFC7662-2.2
+  Scenario: An active token is reported active with its scope and client
+    Given the service client
+    And the client has a token from the client credentials grant
+    When the introspector introspects the access token
+    Then the response status is 200
+    And the response "active" is true
+    And the response "client_id", when present, is the client id
+
+  @RFC7662-2.1 @RFC7662-2.3
+  Scenario: Introspection requires the caller to authenticate
+    When the suite introspects the token "anything" without authentication
+    Then the response status is one of 400, 401
+
+  @RFC7662-2.2
+  Scenario: An unknown token is inactive
+    When the introspector introspects the token "oauthtrio-not-a-token"
+    Then the response status is 200
+    And the response "active" is false
+
+  @needs:revocation @needs:client:service @needs:client_credentials @RFC7662-2.2 @RFC7009-2.1
+  Scenario: A revoked token is inactive
+    Given the service client
+    And the client has a token from the client credentials grant
+    When the client revokes the access token
+    And the introspector introspects the access token
+    Then the response "active" is false

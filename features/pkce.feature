@@ -1,0 +1,48 @@
+@needs:authorization_code @needs:pkce_s256 @needs:client:public @needs:user:valid @needs:browser
+Feature: PKCE with a public client
+  A public client (IRIS: the Angular app) has no secret; the code verifier
+  proves that the client redeeming the code is the one that asked for it.
+
+  Background:
+    Given the public client
+
+  @RFC7636-4.5 @RFC7636-4.6 @oidf:oidcc-ensure-request-with-valid-pkce-succeeds
+  Scenario: A code obtained with an S256 challenge is redeemed with its verifier
+    When the client sends an authorization request with scope "openid"
+    And the request uses PKCE with method "S256"
+    And the user logs in and approves the request
+    And the client exchanges the code
+    Then the response status is 200
+    And the response has a string "access_token"
+
+  @RFC7636-4.6
+  Scenario: A wrong verifier is refused
+    When the client sends an authorization request with scope "openid"
+    And the request uses PKCE with method "S256"
+    And the user logs in and approves the request
+    And the client exchanges the code with code_verifier "a-verifier-that-does-not-match-the-challenge-0123456789"
+    Then the response status is 400
+    And the response error is "invalid_grant"
+
+  @RFC7636-4.6 @RFC9700-2.1.1
+  Scenario: A code obtained with a challenge is not redeemed without the verifier
+    When the client sends an authorization request with scope "openid"
+    And the request uses PKCE with method "S256"
+    And the user logs in and approves the request
+    And the client exchanges the code without the code_verifier
+    Then the response status is 400
+    And the response error is one of "invalid_grant", "invalid_request"
+
+  @RFC7636-4.4.1
+  Scenario: The plain method is refused when the provider only supports S256
+    Given the provider does not list "plain" in "code_challenge_methods_supported"
+    When the client sends an authorization request with scope "openid"
+    And the request uses PKCE with method "plain"
+    And the user logs in and approves the request
+    Then the authorization response has error "invalid_request"
+
+  @should @RFC9700-2.1.1
+  Scenario: A public client without PKCE is refused
+    When the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    Then the authorization response has error "invalid_request"

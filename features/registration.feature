@@ -1,0 +1,24 @@
+@needs:registration @needs:dynamic_registration
+Feature: Dynamic client registration (RFC 7591)
+  Where the provider lets clients register themselves, the suite registers
+  one and uses it.
+
+  @RFC7591-3.2.1
+  Scenario: A client registers and receives its identifier
+    When the suite registers a client with redirect URI "https://127.0.0.1:9/callback"
+    Then the response status is 201
+    And the response has a string "client_id"
+    And the response "redirect_uris" contains "https://127.0.0.1:9/callback"
+
+  @RFC7591-3.2.2 @RFC6749-3.1.2
+  Scenario: A redirect URI with a fragment is refused
+    When the suite registers a client with redirect URI "https://127.0.0.1:9/callback#fragment"
+    Then the response status is 400
+    And the response error is one of "invalid_redirect_uri", "invalid_client_metadata"
+
+  @needs:client_credentials @RFC7591-3.2.1 @RFC6749-4.4
+  Scenario: A registered client can use its credentials
+    When the suite registers a client for the client credentials grant
+    And the registered client requests a token with the client credentials grant
+    Then the response status is 200
+    And the response has a string "access_token"

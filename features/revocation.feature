@@ -1,0 +1,34 @@
+@needs:revocation
+Feature: Token revocation (RFC 7009)
+  A client tells the provider that it no longer needs a token.
+
+  @needs:client:service @needs:client_credentials @RFC7009-2.2
+  Scenario: Revoking an access token answers 200
+    Given the service client
+    And the client has a token from the client credentials grant
+    When the client revokes the access token
+    Then the response status is 200
+
+  @needs:client:service @RFC7009-2.2
+  Scenario: Revoking an unknown token answers 200
+    Given the service client
+    When the client revokes the token "oauthtrio-unknown-token"
+    Then the response status is 200
+
+  @needs:authorization_code @needs:refresh_token @needs:offline_access @needs:client:web @needs:user:valid @needs:browser @RFC7009-2.1
+  Scenario: A revoked refresh token can no longer be used
+    Given the web client
+    And the user has authorized the client with scope "openid offline_access"
+    When the client revokes the refresh token
+    Then the response status is 200
+    When the client refreshes the tokens
+    Then the response status is 400
+    And the response error is "invalid_grant"
+
+  @needs:client:service @needs:client:other @needs:client_credentials @needs:introspection @needs:client:introspector @RFC7009-2.1
+  Scenario: A client cannot revoke another client's token
+    Given the service client
+    And the client has a token from the client credentials grant
+    When the other client revokes the access token
+    And the introspector introspects the access token
+    Then the response "active" is true

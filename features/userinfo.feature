@@ -1,0 +1,56 @@
+@needs:openid @needs:userinfo @needs:authorization_code @needs:client:web @needs:user:valid @needs:browser
+Feature: UserInfo
+  The UserInfo endpoint returns claims about the user for an access token
+  granted the openid scope; the scopes decide which claims.
+
+  @OIDCC-5.3.1 @OIDCC-5.3.2 @oidf:oidcc-userinfo-get
+  Scenario: UserInfo by GET returns the subject of the ID token
+    Given the web client
+    And the user has authorized the client with scope "openid"
+    When the client calls userinfo with GET and the access token in the header
+    Then the response status is 200
+    And the response "sub" is the ID token's "sub"
+
+  @OIDCC-5.3.1 @oidf:oidcc-userinfo-post-header
+  Scenario: UserInfo by POST with the token in the header
+    Given the web client
+    And the user has authorized the client with scope "openid"
+    When the client calls userinfo with POST and the access token in the header
+    Then the response status is 200
+    And the response "sub" is the ID token's "sub"
+
+  @should @RFC6750-2.2 @oidf:oidcc-userinfo-post-body
+  Scenario: UserInfo by POST with the token in the form body
+    Given the web client
+    And the user has authorized the client with scope "openid"
+    When the client calls userinfo with POST and the access token in the body
+    Then the response status is 200
+    And the response "sub" is the ID token's "sub"
+
+  @should @needs:scope:profile @OIDCC-5.4 @oidf:oidcc-scope-profile
+  Scenario: The profile scope releases the user's name
+    Given the web client
+    And the user has authorized the client with scope "openid profile"
+    When the client calls userinfo with GET and the access token in the header
+    Then the response status is 200
+    And the response has the claims of the valid user for scope "profile"
+
+  @should @needs:scope:email @OIDCC-5.4 @oidf:oidcc-scope-email
+  Scenario: The email scope releases the user's email
+    Given the web client
+    And the user has authorized the client with scope "openid email"
+    When the client calls userinfo with GET and the access token in the header
+    Then the response status is 200
+    And the response has the claims of the valid user for scope "email"
+
+  @OIDCC-5.3.3 @RFC6750-3 @RFC6750-3.1
+  Scenario: UserInfo without a token asks for one
+    When the suite calls userinfo without a token
+    Then the response status is 401
+    And the response header "WWW-Authenticate" starts with "Bearer"
+
+  @OIDCC-5.3.3 @RFC6750-3.1
+  Scenario: UserInfo refuses an invalid token
+    When the suite calls userinfo with the token "not-a-valid-access-token"
+    Then the response status is 401
+    And the WWW-Authenticate challenge has error "invalid_token"

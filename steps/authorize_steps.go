@@ -1,0 +1,462 @@
+package steps
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauthtrio/oauthtrio/steps/browser"
+	"github.com/oauthtrio/oauthtrio/steps/target"
+)
+
+func randomValue() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// newAuthorizationRequest starts an OpenID Connect authorization request
+// (OIDC Core §3.1.2.1) with a fresh state and nonce.
+func (s *scenario) newAuthorizationRequest(scope string) error {
+	if err := s.needClient(); err != nil {
+		return err
+	}
+	if s.run.meta.AuthorizationEndpoint == "" {
+		return errors.New("the discovery document has no authorization_endpoint")
+	}
+	p := url.Values{}
+	p.Set("response_type", "code")
+	p.Set("client_id", s.client.ID)
+	p.Set("redirect_uri", s.client.RedirectURI)
+	p.Set("scope", scope)
+	p.Set("state", randomValue())
+	p.Set("nonce", randomValue())
+	s.auth = &authRequest{params: p}
+	s.callback, s.flow = nil, nil
+	return nil
+}
+
+func (s *scenario) request() (*authRequest, error) {
+	if s.auth == nil {
+		return nil, errors.New("no authorization request was prepared")
+	}
+	return s.auth, nil
+}
+
+func (s *scenario) requestSet(name, value string) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	a.params.Set(name, value)
+	return nil
+}
+
+func (s *scenario) requestUnset(name string) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	a.params.Del(name)
+	return nil
+}
+
+// requestUsesPKCE adds an RFC 7636 §4.2 code challenge.
+func (s *scenario) requestUsesPKCE(method string) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	a.verifier = oauth2.GenerateVerifier()
+	challenge := a.verifier
+	if method == "S256" {
+		challenge = oauth2.S256ChallengeFromVerifier(a.verifier)
+	}
+	a.params.Set("code_challenge", challenge)
+	a.params.Set("code_challenge_method", method)
+	return nil
+}
+
+func (s *scenario) requestAsPost() error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	a.post = true
+	return nil
+}
+
+// requestRedirectChanged alters the redirect URI so that it no longer
+// matches the registered one exactly (RFC 9700 §4.1.3).
+func (s *scenario) requestRedirectChanged(change string) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(a.params.Get("redirect_uri"))
+	if err != nil {
+		return err
+	}
+	switch change {
+	case "an extra path":
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/extra"
+	case "an extra query":
+		q := u.Query()
+		q.Set("extra", "1")
+		u.RawQuery = q.Encode()
+	case "another port":
+		if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() && u.Scheme == "http" {
+			// RFC 8252 §7.3: providers MUST accept any port on a loopback
+			// IP redirect URI, so this change proves nothing here.
+			return s.notApplicable("the redirect URI %s is a loopback IP address, where RFC 8252 §7.3 allows any port", u)
+		}
+		port, _ := strconv.Atoi(u.Port())
+		if port == 0 {
+			port = map[string]int{"http": 80, "https": 443}[u.Scheme]
+		}
+		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(port+1))
+	case "a prefix only":
+		if len(u.Path) <= 1 {
+			return s.notApplicable("the redirect URI %s has no path to shorten", u)
+		}
+		u.Path = u.Path[:len(u.Path)-1]
+	default:
+		return fmt.Errorf("unknown redirect URI change %q", change)
+	}
+	a.params.Set("redirect_uri", u.String())
+	return nil
+}
+
+// authorizationURL is where the browser goes: the request as a query, or
+// a page that posts it as a form (OIDC Core §3.1.2.1 allows both).
+func (s *scenario) authorizationURL() (string, error) {
+	a, err := s.request()
+	if err != nil {
+		return "", err
+	}
+	endpoint := s.run.meta.AuthorizationEndpoint
+	if !a.post {
+		sep := "?"
+		if strings.Contains(endpoint, "?") {
+			sep = "&"
+		}
+		return endpoint + sep + a.params.Encode(), nil
+	}
+	var b strings.Builder
+	b.WriteString(`<!DOCTYPE html><html><body><form method="post" action="` + html.EscapeString(endpoint) + `">`)
+	keys := make([]string, 0, len(a.params))
+	for k := range a.params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range a.params[k] {
+			b.WriteString(`<input type="hidden" name="` + html.EscapeString(k) + `" value="` + html.EscapeString(v) + `">`)
+		}
+	}
+	b.WriteString(`</form><script>document.forms[0].submit()</script></body></html>`)
+	return "data:text/html;base64," + base64.StdEncoding.EncodeToString([]byte(b.String())), nil
+}
+
+func (s *scenario) session() (*browser.Session, error) {
+	if s.browser != nil {
+		return s.browser, nil
+	}
+	if s.run.browser == nil {
+		return nil, errNoBrowser
+	}
+	sess, cancel, err := s.run.browser.NewSession(s.ctx)
+	if err != nil {
+		return nil, fmt.Errorf("opening a browser context: %w", err)
+	}
+	s.browser, s.closeBrowser = sess, cancel
+	return sess, nil
+}
+
+// authorize drives the authorization request through the browser and
+// keeps the response the redirect URI received.
+func (s *scenario) authorize(user *target.User, deny bool) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	sess, err := s.session()
+	if err != nil {
+		return err
+	}
+	authURL, err := s.authorizationURL()
+	if err != nil {
+		return err
+	}
+	prefix := a.params.Get("redirect_uri")
+	if prefix == "" {
+		prefix = s.client.RedirectURI
+	}
+	req := browser.AuthorizeRequest{
+		URL: authURL, RedirectPrefix: prefix, Profile: s.run.profile, Profiles: s.run.profiles,
+		DenyConsent: deny,
+	}
+	if user != nil {
+		req.Username, req.Password = user.Username, user.Password
+	}
+	res, err := sess.Authorize(s.ctx, req)
+	s.flow = res
+	if res != nil {
+		if s.run.profile == nil && res.Profile != nil {
+			s.rec.Note("login profile detected: %s", res.Profile.Name)
+		}
+		s.rec.Note("pages: %s", strings.Join(res.Trace, " → "))
+		if res.RedirectURL != "" {
+			s.callback = responseParams(res.RedirectURL)
+			s.lastAuthState = a.params.Get("state")
+		}
+	}
+	return err
+}
+
+// responseParams reads an authorization response from the query or, for
+// response_mode=fragment, the fragment.
+func responseParams(raw string) url.Values {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return url.Values{}
+	}
+	q := u.Query()
+	if len(q) == 0 && u.Fragment != "" {
+		if f, err := url.ParseQuery(u.Fragment); err == nil {
+			return f
+		}
+	}
+	return q
+}
+
+func (s *scenario) validUser() (*target.User, error) {
+	if s.run.cfg.Users.Valid == nil {
+		return nil, s.notApplicable("no valid test user is configured")
+	}
+	return s.run.cfg.Users.Valid, nil
+}
+
+func (s *scenario) userApproves() error {
+	u, err := s.validUser()
+	if err != nil {
+		return err
+	}
+	if err := s.authorize(u, false); err != nil && s.callback == nil {
+		return err
+	}
+	return nil
+}
+
+func (s *scenario) userContinues() error { return s.userApproves() }
+
+func (s *scenario) userDenies() error {
+	u, err := s.validUser()
+	if err != nil {
+		return err
+	}
+	if err := s.authorize(u, true); err != nil && s.callback == nil {
+		return err
+	}
+	if s.flow != nil && !s.flow.ConsentShown && s.callback.Get("code") != "" {
+		return s.notApplicable("the provider showed no consent page to deny (pages: %s)", strings.Join(s.flow.Trace, " → "))
+	}
+	return nil
+}
+
+func (s *scenario) invalidUserLogsIn() error {
+	u := s.run.cfg.Users.Invalid
+	if u == nil {
+		return s.notApplicable("no invalid test user is configured")
+	}
+	err := s.authorize(u, false)
+	if err == nil || s.callback != nil {
+		return nil // the Then steps say what went wrong
+	}
+	if errors.Is(err, browser.ErrLoginFailed) {
+		return nil
+	}
+	return err
+}
+
+// browserOpensRequest sends the request without logging in: the provider
+// must answer by itself (an error page, an error or a silent code).
+func (s *scenario) browserOpensRequest() error {
+	err := s.authorize(nil, false)
+	if err != nil && s.callback == nil && !errors.Is(err, browser.ErrErrorPage) {
+		if s.flow != nil && s.flow.LoginShown {
+			return fmt.Errorf("the provider asked the user to log in: %w", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// userHasAuthorized is the common precondition: a full flow, then the
+// code exchanged for tokens.
+func (s *scenario) userHasAuthorized(scope string) error {
+	if err := s.newAuthorizationRequest(scope); err != nil {
+		return err
+	}
+	if err := s.userApproves(); err != nil {
+		return err
+	}
+	if errText := s.callback.Get("error"); errText != "" {
+		return fmt.Errorf("the authorization failed: %s %s", errText, s.callback.Get("error_description"))
+	}
+	if err := s.exchangeCode(); err != nil {
+		return err
+	}
+	if s.resp.status != 200 {
+		return fmt.Errorf("the code exchange failed: %s", s.resp)
+	}
+	return nil
+}
+
+func (s *scenario) needCallback() error {
+	if s.callback == nil {
+		if s.flow != nil {
+			return fmt.Errorf("the browser never reached the redirect URI; it ended on %s at %s", s.flow.Final, s.flow.FinalURL)
+		}
+		return errors.New("the browser never reached the redirect URI")
+	}
+	return nil
+}
+
+func (s *scenario) callbackHas(name string) error {
+	if err := s.needCallback(); err != nil {
+		return err
+	}
+	if s.callback.Get(name) == "" {
+		return fmt.Errorf("the authorization response has no %q: %s", name, redactCallback(s.callback))
+	}
+	return nil
+}
+
+func (s *scenario) callbackHasNo(name string) error {
+	if err := s.needCallback(); err != nil {
+		return err
+	}
+	if s.callback.Has(name) {
+		return fmt.Errorf("the authorization response has %q", name)
+	}
+	return nil
+}
+
+// callbackEchoesState: RFC 6749 §4.1.2 and §4.1.2.1, the exact value.
+func (s *scenario) callbackEchoesState() error {
+	if err := s.needCallback(); err != nil {
+		return err
+	}
+	if got, want := s.callback.Get("state"), s.lastAuthState; got != want {
+		return fmt.Errorf("state is %q, expected exactly %q", got, want)
+	}
+	return nil
+}
+
+// callbackIssIsIssuer: RFC 9207 §2, the issuer identifier.
+func (s *scenario) callbackIssIsIssuer() error {
+	if err := s.needCallback(); err != nil {
+		return err
+	}
+	if got := s.callback.Get("iss"); got != s.run.meta.Issuer {
+		return fmt.Errorf("iss is %q, expected the issuer %q", got, s.run.meta.Issuer)
+	}
+	return nil
+}
+
+func (s *scenario) callbackError(want string) error {
+	return s.callbackErrorOneOf(`"` + want + `"`)
+}
+
+func (s *scenario) callbackErrorOneOf(phrase string) error {
+	if err := s.needCallback(); err != nil {
+		return err
+	}
+	got := s.callback.Get("error")
+	if !slices.Contains(listOf(phrase), got) {
+		return fmt.Errorf("error is %q, expected %s (%s)", got, phrase, redactCallback(s.callback))
+	}
+	return nil
+}
+
+func (s *scenario) onErrorPage() bool {
+	return s.callback == nil && s.flow != nil && s.flow.Final == browser.PageErrorPage
+}
+
+func (s *scenario) authorizationFailsWith(phrase string) error {
+	if s.onErrorPage() {
+		return nil
+	}
+	return s.callbackErrorOneOf(phrase)
+}
+
+// browserShowsError: RFC 6749 §3.1.2.4, an invalid redirect URI gets an
+// error for the user and MUST NOT be redirected to.
+func (s *scenario) browserShowsError() error {
+	if s.callback != nil {
+		return fmt.Errorf("the browser was redirected to %s", s.flow.RedirectURL)
+	}
+	if !s.onErrorPage() {
+		where := "an unknown page"
+		if s.flow != nil {
+			where = s.flow.Final.String() + " at " + s.flow.FinalURL
+		}
+		return fmt.Errorf("expected the provider's error page, the browser ended on %s", where)
+	}
+	return nil
+}
+
+func (s *scenario) loginPageShowsError() error {
+	if s.callback != nil {
+		return fmt.Errorf("the browser was redirected to the client: %s", redactCallback(s.callback))
+	}
+	p := s.run.profile
+	if p == nil && s.flow != nil {
+		p = s.flow.Profile
+	}
+	if p == nil || s.browser == nil {
+		return errors.New("no login page was seen")
+	}
+	if !s.browser.LoginFailed(p) {
+		return fmt.Errorf("the login page shows no error marker (%s)", p.LoginError)
+	}
+	return nil
+}
+
+func (s *scenario) notRedirected() error {
+	if s.callback != nil && s.callback.Get("code") != "" {
+		return errors.New("the browser was redirected to the client with a code")
+	}
+	return nil
+}
+
+func (s *scenario) loginPageWas(shown string) error {
+	if s.flow == nil {
+		return errors.New("no authorization went through the browser")
+	}
+	if want := shown == "shown"; s.flow.LoginShown != want {
+		return fmt.Errorf("the login page was shown: %v, expected %v (pages: %s)", s.flow.LoginShown, want, strings.Join(s.flow.Trace, " → "))
+	}
+	return nil
+}
+
+// redactCallback keeps a code out of error messages.
+func redactCallback(v url.Values) string {
+	c := cloneValues(v)
+	if c.Has("code") {
+		c.Set("code", "…")
+	}
+	return c.Encode()
+}

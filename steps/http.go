@@ -1,0 +1,159 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/oauthtrio/oauthtrio/steps/report"
+	"github.com/oauthtrio/oauthtrio/steps/target"
+)
+
+// response is the last HTTP answer a scenario received; the generic
+// "the response ..." steps assert on it.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	json   map[string]any // nil when the body is not a JSON object
+}
+
+func (r *response) String() string {
+	if r == nil {
+		return "no response"
+	}
+	b := string(r.body)
+	if len(b) > 300 {
+		b = b[:300] + "…"
+	}
+	return fmt.Sprintf("HTTP %d %s", r.status, b)
+}
+
+// recorder wraps a transport and records every exchange into the
+// scenario's report record (redacted by the report).
+type recorder struct {
+	base http.RoundTripper
+}
+
+func (t recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	sc := report.FromContext(req.Context())
+	var reqBody []byte
+	if req.Body != nil && sc != nil {
+		reqBody, _ = io.ReadAll(req.Body)
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	if sc == nil {
+		return resp, err
+	}
+	ex := report.Exchange{
+		Time: start, Duration: time.Since(start), Method: req.Method, URL: req.URL.String(),
+		RequestHeaders: req.Header.Clone(), RequestBody: string(reqBody),
+	}
+	if err != nil {
+		ex.Error = err.Error()
+		sc.RecordExchange(ex)
+		return resp, err
+	}
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if readErr != nil {
+		ex.Error = readErr.Error()
+	}
+	ex.Status = resp.StatusCode
+	ex.ResponseHeaders = resp.Header.Clone()
+	ex.ResponseBody = string(body)
+	sc.RecordExchange(ex)
+	return resp, err
+}
+
+// do sends a request and reads the whole answer.
+func (s *scenario) do(req *http.Request) (*response, error) {
+	resp, err := s.run.http.Do(req.WithContext(s.ctx))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: reading the body: %w", req.Method, req.URL.Redacted(), err)
+	}
+	r := &response{status: resp.StatusCode, header: resp.Header, body: body}
+	var obj map[string]any
+	if json.Unmarshal(body, &obj) == nil {
+		r.json = obj
+	}
+	s.resp = r
+	return r, nil
+}
+
+func (s *scenario) get(u string, header http.Header) (*response, error) {
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	return s.do(req)
+}
+
+// postForm sends an application/x-www-form-urlencoded POST, authenticated
+// as client (nil: no client authentication).
+func (s *scenario) postForm(u string, form url.Values, client *target.Client, header http.Header) (*response, error) {
+	form = cloneValues(form)
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if client != nil {
+		authenticate(req, form, client)
+	}
+	body := form.Encode()
+	req.Body = io.NopCloser(strings.NewReader(body))
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	return s.do(req)
+}
+
+// authenticate adds the client's credentials the way its auth method says.
+// RFC 6749 §2.3.1: HTTP Basic credentials are form-encoded first.
+func authenticate(req *http.Request, form url.Values, c *target.Client) {
+	switch c.AuthMethod {
+	case target.AuthClientSecretPost:
+		form.Set("client_id", c.ID)
+		form.Set("client_secret", c.Secret)
+	case target.AuthNone:
+		form.Set("client_id", c.ID)
+	default:
+		cred := url.QueryEscape(c.ID) + ":" + url.QueryEscape(c.Secret)
+		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(cred)))
+	}
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// contextWithTimeout bounds one call with the target's HTTP timeout.
+func (s *scenario) timeout() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(s.ctx, s.run.cfg.Timeouts.HTTP)
+}

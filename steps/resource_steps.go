@@ -1,0 +1,338 @@
+package steps
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/oauthtrio/oauthtrio/steps/target"
+)
+
+func bearer(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+func (s *scenario) userinfoEndpoint() (string, error) {
+	if s.run.meta.UserinfoEndpoint == "" {
+		return "", errors.New("the discovery document has no userinfo_endpoint")
+	}
+	return s.run.meta.UserinfoEndpoint, nil
+}
+
+// callUserinfo: OIDC Core §5.3.1 (GET and POST) with the token as RFC
+// 6750 §2.1 (header) or §2.2 (form body) says.
+func (s *scenario) callUserinfo(method, where string) error {
+	if err := s.needTokens(); err != nil {
+		return err
+	}
+	endpoint, err := s.userinfoEndpoint()
+	if err != nil {
+		return err
+	}
+	if method == http.MethodGet {
+		_, err = s.get(endpoint, bearer(s.tokens.access))
+		return err
+	}
+	form := url.Values{}
+	var header http.Header
+	if where == "body" {
+		form.Set("access_token", s.tokens.access)
+	} else {
+		header = bearer(s.tokens.access)
+	}
+	_, err = s.postForm(endpoint, form, nil, header)
+	return err
+}
+
+func (s *scenario) userinfoWithoutToken() error {
+	endpoint, err := s.userinfoEndpoint()
+	if err != nil {
+		return err
+	}
+	_, err = s.get(endpoint, nil)
+	return err
+}
+
+func (s *scenario) userinfoWithToken(token string) error {
+	endpoint, err := s.userinfoEndpoint()
+	if err != nil {
+		return err
+	}
+	_, err = s.get(endpoint, bearer(token))
+	return err
+}
+
+// responseClaimIsIDTokenClaim: OIDC Core §5.3.2, userinfo's sub MUST
+// exactly match the ID token's.
+func (s *scenario) responseClaimIsIDTokenClaim(claim, idClaim string) error {
+	v, err := s.member(claim)
+	if err != nil {
+		return err
+	}
+	t, err := s.idToken()
+	if err != nil {
+		return err
+	}
+	if v != t.claims[idClaim] {
+		return fmt.Errorf("%s is %v, the ID token's %s is %v", claim, v, idClaim, t.claims[idClaim])
+	}
+	return nil
+}
+
+// scopeClaims are the claims OIDC Core §5.4 ties to each scope that the
+// suite can compare with a configured user.
+var scopeClaims = map[string][]string{
+	"profile": {"name", "given_name", "family_name", "preferred_username"},
+	"email":   {"email"},
+}
+
+func (s *scenario) responseHasUserClaims(scope string) error {
+	r, err := s.last()
+	if err != nil {
+		return err
+	}
+	u := s.run.cfg.Users.Valid
+	checked := 0
+	for _, c := range scopeClaims[scope] {
+		want, ok := u.Claims[c]
+		if !ok {
+			continue
+		}
+		checked++
+		if r.json[c] != want {
+			return fmt.Errorf("%s is %v, the test user's is %v", c, r.json[c], want)
+		}
+	}
+	if checked == 0 {
+		if len(scopeClaims[scope]) > 0 {
+			for _, c := range scopeClaims[scope] {
+				if _, ok := r.json[c]; ok {
+					return nil
+				}
+			}
+			return fmt.Errorf("none of the %s claims (%s) was returned", scope, strings.Join(scopeClaims[scope], ", "))
+		}
+	}
+	return nil
+}
+
+func (s *scenario) introspect(token string, caller *target.Client) error {
+	endpoint := s.run.meta.IntrospectionEndpoint
+	if endpoint == "" {
+		return errors.New("the discovery document has no introspection_endpoint")
+	}
+	form := url.Values{}
+	form.Set("token", token)
+	_, err := s.postForm(endpoint, form, caller, nil)
+	return err
+}
+
+func (s *scenario) introspectAccessToken() error {
+	if err := s.needTokens(); err != nil {
+		return err
+	}
+	return s.introspectToken(s.tokens.access)
+}
+
+func (s *scenario) introspectToken(token string) error {
+	in, err := s.clientFor(target.RoleIntrospector)
+	if err != nil {
+		return err
+	}
+	return s.introspect(token, in)
+}
+
+func (s *scenario) introspectUnauthenticated(token string) error {
+	return s.introspect(token, nil)
+}
+
+func (s *scenario) revoke(token, hint string, caller *target.Client) error {
+	endpoint := s.run.meta.RevocationEndpoint
+	if endpoint == "" {
+		return errors.New("the discovery document has no revocation_endpoint")
+	}
+	form := url.Values{}
+	form.Set("token", token)
+	if hint != "" {
+		form.Set("token_type_hint", hint)
+	}
+	_, err := s.postForm(endpoint, form, caller, nil)
+	return err
+}
+
+func (s *scenario) revokeOwnToken(which string) error {
+	if err := s.needTokens(); err != nil {
+		return err
+	}
+	if which == "refresh" {
+		if s.tokens.refresh == "" {
+			return s.notApplicable("the provider issued no refresh token")
+		}
+		return s.revoke(s.tokens.refresh, "refresh_token", s.client)
+	}
+	return s.revoke(s.tokens.access, "access_token", s.client)
+}
+
+func (s *scenario) revokeToken(token string) error {
+	if err := s.needClient(); err != nil {
+		return err
+	}
+	return s.revoke(token, "", s.client)
+}
+
+func (s *scenario) otherClientRevokes() error {
+	if err := s.needTokens(); err != nil {
+		return err
+	}
+	other, err := s.clientFor(target.RoleOther)
+	if err != nil {
+		return err
+	}
+	return s.revoke(s.tokens.access, "access_token", other)
+}
+
+func (s *scenario) resourceURL() (string, error) {
+	rs := s.run.cfg.ResourceServer
+	if rs == nil || rs.URL == "" {
+		return "", s.notApplicable("no resource server is configured")
+	}
+	return rs.URL, nil
+}
+
+func (s *scenario) callResource(token string) error {
+	u, err := s.resourceURL()
+	if err != nil {
+		return err
+	}
+	var h http.Header
+	if token != "" {
+		h = bearer(token)
+	}
+	_, err = s.get(u, h)
+	return err
+}
+
+func (s *scenario) callResourceWithToken() error {
+	if err := s.needTokens(); err != nil {
+		return err
+	}
+	return s.callResource(s.tokens.access)
+}
+
+func (s *scenario) callResourceWithoutToken() error { return s.callResource("") }
+
+// callResourceWithForgedToken builds tokens no issuer would accept.
+func (s *scenario) callResourceWithForgedToken(kind string) error {
+	claims := jwt.Claims{
+		Issuer: s.run.meta.Issuer, Subject: "oauthtrio-forged", Audience: jwt.Audience{"oauthtrio"},
+		Expiry: jwt.NewNumericDate(time.Now().Add(time.Hour)), IssuedAt: jwt.NewNumericDate(time.Now()),
+	}
+	extra := map[string]any{"scope": s.requiredScope(), "client_id": "oauthtrio-forged"}
+	var token string
+	switch kind {
+	case "a malformed token":
+		token = "not.a.token"
+	case "a JWT signed by an unknown key":
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return err
+		}
+		opts := (&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", "oauthtrio-unknown-key")
+		sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, opts)
+		if err != nil {
+			return err
+		}
+		if token, err = jwt.Signed(sig).Claims(claims).Claims(extra).Serialize(); err != nil {
+			return err
+		}
+	case "a JWT with alg none":
+		header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"at+jwt"}`))
+		payload, err := jsonMerge(claims, extra)
+		if err != nil {
+			return err
+		}
+		token = header + "." + base64.RawURLEncoding.EncodeToString(payload) + "."
+	default:
+		return fmt.Errorf("unknown forged token %q", kind)
+	}
+	return s.callResource(token)
+}
+
+func (s *scenario) requiredScope() string {
+	if rs := s.run.cfg.ResourceServer; rs != nil && rs.Scope != "" {
+		return rs.Scope
+	}
+	return "my/scope"
+}
+
+// callResourceWithTamperedToken flips a bit in the signature of a real
+// token: RFC 6750 §3.1 invalid_token.
+func (s *scenario) callResourceWithTamperedToken() error {
+	if err := s.needTokens(); err != nil {
+		return err
+	}
+	parts := strings.Split(s.tokens.access, ".")
+	if len(parts) != 3 || len(parts[2]) < 4 {
+		return s.notApplicable("the access token is not a JWS, so it has no signature to alter")
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return err
+	}
+	sig[len(sig)/2] ^= 0x01
+	parts[2] = base64.RawURLEncoding.EncodeToString(sig)
+	return s.callResource(strings.Join(parts, "."))
+}
+
+// challengeParam reads an auth-param of the Bearer challenge (RFC 6750 §3).
+var challengeParam = regexp.MustCompile(`(\w+)="([^"]*)"`)
+
+func (s *scenario) challenge() (map[string]string, error) {
+	r, err := s.last()
+	if err != nil {
+		return nil, err
+	}
+	h := r.header.Get("WWW-Authenticate")
+	if !strings.HasPrefix(strings.ToLower(h), "bearer") {
+		return nil, fmt.Errorf("no Bearer challenge: WWW-Authenticate is %q (%s)", h, r)
+	}
+	out := map[string]string{}
+	for _, m := range challengeParam.FindAllStringSubmatch(h, -1) {
+		out[strings.ToLower(m[1])] = m[2]
+	}
+	return out, nil
+}
+
+func (s *scenario) challengeHasError(want string) error {
+	c, err := s.challenge()
+	if err != nil {
+		return err
+	}
+	if c["error"] != want {
+		return fmt.Errorf("the challenge's error is %q, expected %q", c["error"], want)
+	}
+	return nil
+}
+
+// challengeHasNoError: RFC 6750 §3.1, a request without credentials gets
+// no error code.
+func (s *scenario) challengeHasNoError() error {
+	c, err := s.challenge()
+	if err != nil {
+		return err
+	}
+	if e, ok := c["error"]; ok {
+		return fmt.Errorf("the challenge has error=%q for a request without a token", e)
+	}
+	return nil
+}

@@ -1,0 +1,56 @@
+package steps
+
+import (
+	"bytes"
+	"strings"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestSuiteAgainstReference runs every feature against the built-in
+// reference trio and fails on any MUST failure. Reports go to
+// $OAUTHTRIO_REPORT_DIR when set.
+func TestSuiteAgainstReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the full suite drives a browser; skipped with -short")
+	}
+	dir := os.Getenv("OAUTHTRIO_REPORT_DIR")
+	if dir == "" {
+		dir = filepath.Join(t.TempDir(), "report")
+	}
+	res, err := Run(context.Background(), Options{
+		ReportDir: dir,
+		Tags:      os.Getenv("OAUTHTRIO_TAGS"),
+		Output:    newTestOutput(t),
+		TestingT:  t,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed {
+		t.Errorf("MUST scenarios failed; see %s", filepath.Join(dir, "report.html"))
+	}
+}
+
+// testOutput sends the suite's console output to the test log, a line at
+// a time (godog's progress writes one character per step).
+type testOutput struct {
+	t   *testing.T
+	buf *bytes.Buffer
+}
+
+func newTestOutput(t *testing.T) testOutput { return testOutput{t: t, buf: &bytes.Buffer{}} }
+
+func (o testOutput) Write(p []byte) (int, error) {
+	o.buf.Write(p)
+	for {
+		line, err := o.buf.ReadString('\n')
+		if err != nil {
+			o.buf.WriteString(line)
+			return len(p), nil
+		}
+		o.t.Log(strings.TrimRight(line, "\n"))
+	}
+}

@@ -1,0 +1,295 @@
+package steps
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/oauthtrio/oauthtrio/steps/target"
+)
+
+// tokenSet is what one token response gave.
+type tokenSet struct {
+	access, refresh, id string
+	scope               string
+	client              *target.Client
+}
+
+func (s *scenario) tokenEndpoint() (string, error) {
+	if s.run.meta.TokenEndpoint == "" {
+		return "", errors.New("the discovery document has no token_endpoint")
+	}
+	return s.run.meta.TokenEndpoint, nil
+}
+
+// tokenRequest posts form to the token endpoint as client and, on
+// success, keeps the tokens.
+func (s *scenario) tokenRequest(form url.Values, client *target.Client) (*response, error) {
+	endpoint, err := s.tokenEndpoint()
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.postForm(endpoint, form, client, nil)
+	if err != nil {
+		return nil, err
+	}
+	if r.status == 200 && r.json != nil {
+		t := &tokenSet{client: client}
+		t.access, _ = r.json["access_token"].(string)
+		t.refresh, _ = r.json["refresh_token"].(string)
+		t.id, _ = r.json["id_token"].(string)
+		t.scope, _ = r.json["scope"].(string)
+		if s.tokens != nil {
+			s.previous = s.tokens
+			if t.refresh == "" && form.Get("grant_type") == "refresh_token" {
+				// RFC 6749 §6: without a new refresh token the old one stays.
+				t.refresh = s.tokens.refresh
+			}
+		}
+		if s.first == nil {
+			s.first = t
+		}
+		s.tokens = t
+	}
+	return r, nil
+}
+
+func (s *scenario) codeForm() (url.Values, error) {
+	if err := s.needCallback(); err != nil {
+		return nil, err
+	}
+	code := s.callback.Get("code")
+	if code == "" {
+		return nil, fmt.Errorf("the authorization response has no code: %s", redactCallback(s.callback))
+	}
+	f := url.Values{}
+	f.Set("grant_type", "authorization_code")
+	f.Set("code", code)
+	f.Set("redirect_uri", s.auth.params.Get("redirect_uri"))
+	if s.auth.verifier != "" {
+		f.Set("code_verifier", s.auth.verifier)
+	}
+	return f, nil
+}
+
+func (s *scenario) exchange(edit func(url.Values), client *target.Client) error {
+	f, err := s.codeForm()
+	if err != nil {
+		return err
+	}
+	if edit != nil {
+		edit(f)
+	}
+	_, err = s.tokenRequest(f, client)
+	return err
+}
+
+func (s *scenario) exchangeCode() error { return s.exchange(nil, s.client) }
+
+func (s *scenario) exchangeCodeAgain() error { return s.exchange(nil, s.client) }
+
+func (s *scenario) exchangeCodeWithRedirect(uri string) error {
+	return s.exchange(func(f url.Values) { f.Set("redirect_uri", uri) }, s.client)
+}
+
+func (s *scenario) exchangeCodeWithVerifier(v string) error {
+	return s.exchange(func(f url.Values) { f.Set("code_verifier", v) }, s.client)
+}
+
+func (s *scenario) exchangeCodeWithoutVerifier() error {
+	return s.exchange(func(f url.Values) { f.Del("code_verifier") }, s.client)
+}
+
+func (s *scenario) otherClientExchangesCode() error {
+	other, err := s.clientFor(target.RoleOther)
+	if err != nil {
+		return err
+	}
+	return s.exchange(nil, other)
+}
+
+func (s *scenario) clientCredentialsForm(scope string) url.Values {
+	f := url.Values{}
+	f.Set("grant_type", "client_credentials")
+	if scope != "" {
+		f.Set("scope", scope)
+	}
+	return f
+}
+
+func (s *scenario) clientCredentials() error {
+	if err := s.needClient(); err != nil {
+		return err
+	}
+	_, err := s.tokenRequest(s.clientCredentialsForm(s.client.Scopes.String()), s.client)
+	return err
+}
+
+func (s *scenario) clientCredentialsWrongSecret() error {
+	if err := s.needClient(); err != nil {
+		return err
+	}
+	wrong := *s.client
+	wrong.Secret += "-wrong"
+	if wrong.AuthMethod == "" {
+		wrong.AuthMethod = target.AuthClientSecretBasic
+	}
+	_, err := s.tokenRequest(s.clientCredentialsForm(s.client.Scopes.String()), &wrong)
+	return err
+}
+
+func (s *scenario) clientCredentialsScope(scope string) error {
+	if err := s.needClient(); err != nil {
+		return err
+	}
+	_, err := s.tokenRequest(s.clientCredentialsForm(scope), s.client)
+	return err
+}
+
+func (s *scenario) hasClientCredentialsToken() error {
+	if err := s.clientCredentials(); err != nil {
+		return err
+	}
+	if s.resp.status != 200 {
+		return fmt.Errorf("the client credentials grant failed: %s", s.resp)
+	}
+	return nil
+}
+
+func (s *scenario) tokenRequestWithGrant(grant string) error {
+	if err := s.needClient(); err != nil {
+		return err
+	}
+	f := url.Values{}
+	f.Set("grant_type", grant)
+	_, err := s.tokenRequest(f, s.client)
+	return err
+}
+
+func (s *scenario) refreshForm(refresh, scope string) (url.Values, error) {
+	if refresh == "" {
+		return nil, s.notApplicable("the provider issued no refresh token")
+	}
+	f := url.Values{}
+	f.Set("grant_type", "refresh_token")
+	f.Set("refresh_token", refresh)
+	if scope != "" {
+		f.Set("scope", scope)
+	}
+	return f, nil
+}
+
+func (s *scenario) needTokens() error {
+	if s.tokens == nil {
+		return errors.New("no tokens were obtained in this scenario")
+	}
+	return nil
+}
+
+func (s *scenario) refresh() error { return s.refreshWithScope("") }
+
+func (s *scenario) refreshWithScope(scope string) error {
+	if err := s.needTokens(); err != nil {
+		return err
+	}
+	f, err := s.refreshForm(s.tokens.refresh, scope)
+	if err != nil {
+		return err
+	}
+	_, err = s.tokenRequest(f, s.client)
+	return err
+}
+
+func (s *scenario) refreshWithPrevious() error {
+	if s.previous == nil {
+		return errors.New("there was no earlier refresh")
+	}
+	f, err := s.refreshForm(s.previous.refresh, "")
+	if err != nil {
+		return err
+	}
+	_, err = s.tokenRequest(f, s.client)
+	return err
+}
+
+func (s *scenario) otherClientRefreshes() error {
+	if err := s.needTokens(); err != nil {
+		return err
+	}
+	other, err := s.clientFor(target.RoleOther)
+	if err != nil {
+		return err
+	}
+	f, err := s.refreshForm(s.tokens.refresh, "")
+	if err != nil {
+		return err
+	}
+	_, err = s.tokenRequest(f, other)
+	return err
+}
+
+// providerRotated makes rotation a premise: RFC 9700 §4.14.2 lets a
+// confidential client's refresh tokens stay the same.
+func (s *scenario) providerRotated() error {
+	if s.previous == nil || s.tokens == nil {
+		return errors.New("no refresh happened")
+	}
+	if s.tokens.refresh == s.previous.refresh {
+		return s.notApplicable("the provider does not rotate refresh tokens")
+	}
+	return nil
+}
+
+func (s *scenario) newAccessTokenDiffers() error {
+	if s.previous == nil || s.tokens == nil {
+		return errors.New("no refresh happened")
+	}
+	if s.tokens.access == s.previous.access {
+		return errors.New("the refreshed access token is the same as the previous one")
+	}
+	return nil
+}
+
+// scopeStaysWithin: RFC 6749 §6, a refresh must not add scope the owner
+// did not grant: an error, or a scope within the original one.
+func (s *scenario) scopeStaysWithin(allowed string) error {
+	r, err := s.last()
+	if err != nil {
+		return err
+	}
+	if r.status != 200 {
+		if r.status == 400 {
+			return nil
+		}
+		return fmt.Errorf("expected 200 or a 400 error, got %s", r)
+	}
+	granted, _ := r.json["scope"].(string)
+	if granted == "" {
+		return nil // RFC 6749 §5.1: omitted means as requested originally
+	}
+	for _, sc := range strings.Fields(granted) {
+		if !slices.Contains(strings.Fields(allowed), sc) {
+			return fmt.Errorf("the refreshed token has the scope %q, which was never granted (scope %q)", sc, granted)
+		}
+	}
+	return nil
+}
+
+func (s *scenario) firstAccessTokenRevoked() error {
+	if s.first == nil {
+		return errors.New("no first token response")
+	}
+	if s.run.meta.UserinfoEndpoint == "" {
+		return s.notApplicable("the provider has no userinfo endpoint to test the token with")
+	}
+	r, err := s.get(s.run.meta.UserinfoEndpoint, bearer(s.first.access))
+	if err != nil {
+		return err
+	}
+	if r.status == 200 {
+		return errors.New("the access token issued from the reused code still works at the userinfo endpoint")
+	}
+	return nil
+}
