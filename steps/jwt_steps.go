@@ -402,7 +402,6 @@ func (s *scenario) accessTokenClientID() error {
 	return nil
 }
 
-
 // jsonMerge serialises several values into one JSON object.
 func jsonMerge(parts ...any) ([]byte, error) {
 	out := map[string]any{}

@@ -165,4 +165,3 @@ func spkiOfFile(path string) ([]string, error) {
 	}
 	return out, nil
 }
-

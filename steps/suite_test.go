@@ -2,10 +2,10 @@ package steps
 
 import (
 	"bytes"
-	"strings"
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
