@@ -105,7 +105,7 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     Then the authorization response has a "code"
 
   @RFC6749-3.1.2.4 @RFC6749-4.1.2.1 @RFC9700-4.1.3 @oidf:oidcc-ensure-registered-redirect-uri
-  Scenario Outline: An unregistered redirect URI gets an error page, never a redirect
+  Scenario Outline: An unregistered redirect URI (<change>) gets an error page, never a redirect
     When the client sends an authorization request with scope "openid"
     And the request's redirect_uri is changed by <change>
     And the browser opens the authorization request

@@ -20,7 +20,7 @@ Feature: The resource server accepts and refuses tokens (RFC 6750)
     And the WWW-Authenticate challenge has no error
 
   @RFC6750-3.1
-  Scenario Outline: An unusable token is refused with invalid_token
+  Scenario Outline: An unusable token (<token>) is refused with invalid_token
     When the resource server is called with <token>
     Then the response status is 401
     And the WWW-Authenticate challenge has error "invalid_token"

@@ -191,6 +191,7 @@ func (r *run) prepare(opts Options) error {
 	r.http = hc
 
 	r.rep = report.New("oauthtrio conformance report", cfg.Issuer)
+	r.rep.FeatureFS = opts.Features
 	for _, c := range cfg.Clients {
 		if c != nil {
 			r.rep.AddSecrets(c.Secret)

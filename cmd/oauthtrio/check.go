@@ -1,11 +1,87 @@
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/oauthtrio/oauthtrio/steps"
+	"github.com/oauthtrio/oauthtrio/steps/target"
 )
 
 func check(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "oauthtrio check: the conformance suite is not built into this binary yet")
-	return 2
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	issuer := fs.String("issuer", "", "issuer URL to test; empty runs against the built-in reference trio")
+	configFile := fs.String("config", "", "target configuration (YAML, see fixtures/targets/example.yaml)")
+	tags := fs.String("tags", "", `scenarios to run, as a tag expression (e.g. "@needs:pkce_s256 && ~@should")`)
+	reportDir := fs.String("report", "reports", "directory for report.html, junit.xml, cucumber.json and artifacts")
+	concurrency := fs.Int("concurrency", 4, "scenarios run at once")
+	profile := fs.String("profile", "", `login page profile: reference, iris, node-oidc-provider or auto`)
+	chromium := fs.String("chromium", "", "Chromium executable; default the installed chromium")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: oauthtrio check [flags]
+
+Runs the conformance suite. Without -issuer and -config it starts the
+reference trio on a free port and tests it. Exit status: 0 when no MUST
+scenario failed, 1 when one did, 2 on a usage or set-up error.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "oauthtrio check: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	var cfg *target.Config
+	switch {
+	case *configFile != "":
+		c, err := target.LoadConfig(*configFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "oauthtrio check: %v\n", err)
+			return 2
+		}
+		if *issuer != "" {
+			c.Issuer = *issuer
+		}
+		cfg = c
+	case *issuer != "":
+		cfg = &target.Config{Issuer: *issuer, Profile: target.ProfileAuto}
+		fmt.Fprintln(stderr, "oauthtrio check: no -config: only the scenarios that need no client or user can run")
+	}
+	if cfg != nil {
+		if err := cfg.Validate(); err != nil {
+			fmt.Fprintf(stderr, "oauthtrio check: %v\n", err)
+			return 2
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := steps.Run(ctx, steps.Options{
+		Config:       cfg,
+		Tags:         strings.TrimSpace(*tags),
+		ReportDir:    *reportDir,
+		Concurrency:  *concurrency,
+		Profile:      *profile,
+		Output:       stdout,
+		ChromiumPath: *chromium,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "oauthtrio check: %v\n", err)
+		return 2
+	}
+	if res.Failed {
+		return 1
+	}
+	return 0
 }

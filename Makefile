@@ -1,0 +1,33 @@
+# oauthtrio: the conformance suite and the reference trio.
+# "make setup check" runs the suite against the reference; "make setup test"
+# runs every test.
+
+GO ?= go
+REPORT ?= reports
+
+.PHONY: setup check serve test vet lint bench newman build
+
+setup:
+	scripts/setup.sh
+
+build:
+	$(GO) build -o oauthtrio ./cmd/oauthtrio
+
+check:
+	$(GO) run ./cmd/oauthtrio check --report $(REPORT)
+
+serve:
+	$(GO) run ./cmd/oauthtrio serve
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+test: vet
+	$(GO) test -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./reference/authserver/
+
+newman:
+	scripts/newman/run.sh
