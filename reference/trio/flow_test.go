@@ -33,9 +33,7 @@ type relyingParty struct {
 }
 
 type providerMetadata struct {
-	JWKSURI               string `json:"jwks_uri"`
-	IntrospectionEndpoint string `json:"introspection_endpoint"`
-	RevocationEndpoint    string `json:"revocation_endpoint"`
+	JWKSURI string `json:"jwks_uri"`
 }
 
 func newRelyingParty(t *testing.T, tr *trio.Trio, scopes ...string) *relyingParty {
