@@ -87,6 +87,13 @@ func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil, fastHash)
 // built and choose how fixture secrets are hashed.
 func newHarnessWith(t testing.TB, mutate func(*Config), hash fixture.Hasher) *harness {
 	t.Helper()
+	return newHarnessStarting(t, mutate, hash, nil)
+}
+
+// newHarnessStarting also lets a test adjust the built server before it
+// takes requests.
+func newHarnessStarting(t testing.TB, mutate func(*Config), hash fixture.Hasher, adjust func(*Server)) *harness {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenMemory(func() fosite.Session { return NewSession() })
 	require.NoError(t, err)
@@ -116,6 +123,9 @@ func newHarnessWith(t testing.TB, mutate func(*Config), hash fixture.Hasher) *ha
 	as, err := New(cfg, st, keys)
 	require.NoError(t, err)
 	h.as = as
+	if adjust != nil {
+		adjust(as)
+	}
 	srv.Config.Handler = as
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
