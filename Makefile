@@ -5,7 +5,7 @@
 GO ?= go
 REPORT ?= reports
 
-.PHONY: setup check serve test vet lint bench newman build
+.PHONY: setup check serve test vet lint bench newman openid-client build
 
 setup:
 	scripts/setup.sh
@@ -31,3 +31,6 @@ bench:
 
 newman:
 	scripts/newman/run.sh
+
+openid-client:
+	scripts/openid-client/run.sh
