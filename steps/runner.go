@@ -163,6 +163,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return &Result{Report: r.rep, Failed: r.rep.Failed()}, nil
 }
 
+// joinTags ANDs two godog tag expressions. godog's expressions have no
+// parentheses ("," is OR and binds loosest, "&&" is AND), so b, an AND
+// of terms, is added to each OR branch of a.
 func joinTags(a, b string) string {
 	switch {
 	case a == "":
@@ -170,7 +173,11 @@ func joinTags(a, b string) string {
 	case b == "":
 		return a
 	}
-	return "(" + a + ") && " + b
+	branches := strings.Split(a, ",")
+	for i, br := range branches {
+		branches[i] = strings.TrimSpace(br) + " && " + b
+	}
+	return strings.Join(branches, ",")
 }
 
 // prepare reads the issuer's metadata, works out what it can do and
