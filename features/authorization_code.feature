@@ -26,7 +26,7 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     And the response "token_type" is "Bearer" ignoring case
     And the response header "Cache-Control" contains "no-store"
 
-  @RFC6749-5.1
+  @should @RFC6749-5.1
   Scenario: The token response states the lifetime of the access token
     When the client sends an authorization request with scope "openid"
     And the user logs in and approves the request
@@ -117,6 +117,7 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
       | "an extra query"      |
       | "another port"        |
       | "a prefix only"       |
+      | "another scheme"      |
 
   @RFC6749-4.1.2.1 @oidf:oidcc-response-type-missing
   Scenario: A request without response_type is refused
@@ -124,3 +125,62 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     And the request has no "response_type"
     And the browser opens the authorization request
     Then the authorization fails with one of "invalid_request", "unsupported_response_type" or an error page
+
+  @RFC6749-4.1.2 @RFC6749-10.5 @oidf:oidcc-codereuse-30seconds
+  Scenario: A code cannot be used again after a while either
+    When the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    And the client exchanges the code
+    And the suite waits the configured code reuse delay
+    And the client exchanges the same code again
+    Then the response status is 400
+    And the response error is "invalid_grant"
+
+  @needs:wait:code_expiry @RFC6749-4.1.2 @RFC6749-10.5
+  Scenario: An expired code is refused
+    When the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    And the suite waits until the code has expired
+    And the client exchanges the code
+    Then the response status is 400
+    And the response error is "invalid_grant"
+
+  @RFC6749-4.1.2 @OIDCC-3.1.3.7
+  Scenario: Long state and nonce values come back unchanged
+    When the client sends an authorization request with scope "openid"
+    And the request has a state of 500 characters
+    And the request has a nonce of 500 characters
+    And the user logs in and approves the request
+    And the client exchanges the code
+    Then the authorization response echoes the state exactly
+    And the ID token "nonce" is the nonce of the request
+
+  @OIDCC-3.1.2.1 @OIDCC-15.1
+  Scenario Outline: The optional request parameter <parameter> causes no error
+    When the client sends an authorization request with scope "openid"
+    And the request has "<parameter>" set to "<value>"
+    And the user logs in and approves the request
+    Then the authorization response has a "code"
+
+    Examples:
+      | parameter     | value                 |
+      | display       | page                  |
+      | display       | popup                 |
+      | login_hint    | someone@example.org   |
+      | ui_locales    | es-ES en              |
+      | claims_locales| es en                 |
+      | acr_values    | urn:oauthtrio:any-acr |
+
+  @OIDCC-6.1 @OIDCC-6.2 @oidf:oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported
+  Scenario: An unsigned request object is processed or refused as unsupported
+    When the client sends an authorization request with scope "openid"
+    And the request carries its parameters in an unsigned request object
+    And the user logs in and approves the request
+    Then the authorization response has a code or error "request_not_supported"
+
+  @OIDCC-6.2 @oidf:oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported
+  Scenario: A request_uri is processed or refused as unsupported
+    When the client sends an authorization request with scope "openid"
+    And the request carries its parameters by reference in a request_uri
+    And the user logs in and approves the request
+    Then the authorization response has a code or error "request_uri_not_supported"

@@ -15,6 +15,14 @@ Feature: Login and consent outcomes
     And the authorization response echoes the state exactly
     And the authorization response has no "code"
 
+  @needs:user:valid @OIDCC-3.1.2.1
+  Scenario: prompt=consent shows the consent page or returns an error
+    Given the user has authorized the client with scope "openid profile"
+    When the client sends an authorization request with scope "openid profile"
+    And the request has "prompt" set to "consent"
+    And the user continues in the same browser
+    Then the consent page was shown, or the authorization response has an error
+
   @needs:user:invalid @IRIS-ValidateUser @RFC6749-4.1
   Scenario: A wrong password does not authorize
     When the client sends an authorization request with scope "openid"

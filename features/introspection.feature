@@ -14,7 +14,7 @@ Feature: Token introspection (RFC 7662)
   @RFC7662-2.1 @RFC7662-2.3
   Scenario: Introspection requires the caller to authenticate
     When the suite introspects the token "anything" without authentication
-    Then the response status is one of 400, 401
+    Then the response status is one of 400, 401, 403
 
   @RFC7662-2.2
   Scenario: An unknown token is inactive

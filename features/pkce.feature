@@ -33,6 +33,24 @@ Feature: PKCE with a public client
     Then the response status is 400
     And the response error is one of "invalid_grant", "invalid_request"
 
+  @RFC9700-2.1.1
+  Scenario: A code_verifier is refused when the request had no challenge
+    When the client sends an authorization request with scope "openid"
+    And the request uses PKCE with method "S256"
+    And the request has no "code_challenge"
+    And the request has no "code_challenge_method"
+    And the user logs in and approves the request
+    And the client exchanges the code if it got one
+    Then the authorization was refused or the token response has error one of "invalid_grant", "invalid_request"
+
+  @should @RFC7636-4.1
+  Scenario: A verifier shorter than 43 characters is refused
+    When the client sends an authorization request with scope "openid"
+    And the request uses PKCE with method "S256" and the verifier "too-short-verifier"
+    And the user logs in and approves the request
+    And the client exchanges the code if it got one
+    Then the authorization was refused or the token response has error one of "invalid_grant", "invalid_request"
+
   @RFC7636-4.4.1
   Scenario: The plain method is refused when the provider only supports S256
     Given the provider does not list "plain" in "code_challenge_methods_supported"

@@ -22,3 +22,13 @@ Feature: Dynamic client registration (RFC 7591)
     And the registered client requests a token with the client credentials grant
     Then the response status is 200
     And the response has a string "access_token"
+
+  @needs:auth_method:client_secret_post @needs:authorization_code @needs:user:valid @needs:browser @needs:client:web @RFC6749-2.3.1 @oidf:oidcc-server-client-secret-post
+  Scenario: A client authenticating with client_secret_post gets its tokens
+    Given the web client
+    When the suite registers a copy of the client with token_endpoint_auth_method "client_secret_post"
+    And the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    And the client exchanges the code
+    Then the response status is 200
+    And the ID token is valid

@@ -6,7 +6,7 @@ Feature: Single sign-on session, prompt and max_age
   Background:
     Given the web client
 
-  @OIDCC-3.1.2.3
+  @should @OIDCC-3.1.2.3
   Scenario: A second authorization in the same browser skips the login page
     Given the user has authorized the client with scope "openid"
     When the client sends an authorization request with scope "openid"
@@ -32,7 +32,7 @@ Feature: Single sign-on session, prompt and max_age
     When the client exchanges the code
     Then the ID token "sub" is the same as in the first ID token
 
-  @OIDCC-3.1.2.1 @oidf:oidcc-prompt-login
+  @should @OIDCC-3.1.2.1 @oidf:oidcc-prompt-login
   Scenario: prompt=login asks for the password again
     Given the user has authorized the client with scope "openid"
     When the client sends an authorization request with scope "openid"
@@ -49,3 +49,24 @@ Feature: Single sign-on session, prompt and max_age
     And the client exchanges the code
     Then the ID token has a number "auth_time"
     And the ID token "auth_time" is not in the future
+
+  @OIDCC-3.1.2.1 @oidf:oidcc-max-age-1
+  Scenario: max_age shorter than the session's age requires a new login
+    Given the user has authorized the client with scope "openid"
+    When the suite waits 2 seconds
+    And the client sends an authorization request with scope "openid"
+    And the request has "max_age" set to "1"
+    And the user continues in the same browser
+    And the client exchanges the code
+    Then the login page was shown
+    And the ID token has a number "auth_time"
+    And the ID token "auth_time" is later than in the first ID token
+
+  @needs:prompt_none @OIDCC-3.1.2.1 @oidf:oidcc-id-token-hint
+  Scenario: prompt=none with the id_token_hint of the session's user returns a code
+    Given the user has authorized the client with scope "openid"
+    When the client sends an authorization request with scope "openid"
+    And the request has "prompt" set to "none"
+    And the request has the first ID token as "id_token_hint"
+    And the browser opens the authorization request
+    Then the authorization response has a "code"

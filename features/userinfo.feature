@@ -54,3 +54,29 @@ Feature: UserInfo
     When the suite calls userinfo with the token "not-a-valid-access-token"
     Then the response status is 401
     And the WWW-Authenticate challenge has error "invalid_token"
+
+  @should @needs:scope:address @OIDCC-5.4 @oidf:oidcc-scope-address
+  Scenario: The address scope releases the user's address
+    Given the web client
+    And the user has authorized the client with scope "openid address"
+    When the client calls userinfo with GET and the access token in the header
+    Then the response status is 200
+    And the response has a "address"
+
+  @should @needs:scope:phone @OIDCC-5.4 @oidf:oidcc-scope-phone
+  Scenario: The phone scope releases the user's phone number
+    Given the web client
+    And the user has authorized the client with scope "openid phone"
+    When the client calls userinfo with GET and the access token in the header
+    Then the response status is 200
+    And the response has a "phone_number"
+
+  @needs:claims_parameter @OIDCC-5.5 @oidf:oidcc-claims-essential
+  Scenario: An essential claim asked for with the claims parameter is returned
+    Given the web client
+    When the client sends an authorization request with scope "openid"
+    And the request asks for the essential userinfo claim "name"
+    And the user logs in and approves the request
+    And the client exchanges the code
+    And the client calls userinfo with GET and the access token in the header
+    Then the response has a "name"

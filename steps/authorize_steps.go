@@ -126,6 +126,12 @@ func (s *scenario) requestRedirectChanged(change string) error {
 			port = map[string]int{"http": 80, "https": 443}[u.Scheme]
 		}
 		u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(port+1))
+	case "another scheme":
+		if u.Scheme == "https" {
+			u.Scheme = "http"
+		} else {
+			u.Scheme = "https"
+		}
 	case "a prefix only":
 		if len(u.Path) <= 1 {
 			return s.notApplicable("the redirect URI %s has no path to shorten", u)

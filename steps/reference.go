@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/ory/fosite"
 
@@ -37,6 +38,9 @@ const (
 	refPostmanKey   = "O1ngeS2un6ZgLdIZLB4eAOXbDqhLyhXfpAm379iw7ScEDgJkY87Qzik44shByEHkVDVcd661MKy4ld3Rz4VarA"
 )
 
+// referenceCodeLifespan is the reference's code lifetime during a run.
+const referenceCodeLifespan = 10 * time.Second
+
 type reference struct {
 	trio     *trio.Trio
 	listener *target.RedirectListener
@@ -50,6 +54,10 @@ func (r *reference) close(ctx context.Context) error {
 // target, with clients whose redirect URI is a local listener.
 func startReference(ctx context.Context, opts ReferenceOptions) (*reference, *target.Config, error) {
 	tc := opts.Trio
+	if tc.AuthServer.AuthorizeCodeLifespan <= 0 {
+		// Short enough for the expired-code scenario to wait it out.
+		tc.AuthServer.AuthorizeCodeLifespan = referenceCodeLifespan
+	}
 	tc.Addr = "127.0.0.1:0"
 	tc.PublicURL = ""
 	tc.InMemory = true
@@ -60,7 +68,9 @@ func startReference(ctx context.Context, opts ReferenceOptions) (*reference, *ta
 	ref := &reference{trio: t}
 	// The listener's port is known only once it listens; the runner
 	// starts listeners from the configuration, so reserve one here.
-	probe, err := target.NewRedirectListener(target.ListenerOptions{Addr: "127.0.0.1:0", Path: "/callback"})
+	// https, so that the port counts: RFC 8252 §7.3 lets http loopback
+	// redirect URIs use any port.
+	probe, err := target.NewRedirectListener(target.ListenerOptions{Addr: "127.0.0.1:0", Path: "/callback", TLS: true})
 	if err != nil {
 		t.Close(ctx)
 		return nil, nil, err
@@ -131,6 +141,7 @@ func startReference(ctx context.Context, opts ReferenceOptions) (*reference, *ta
 			Invalid: &target.User{Username: "developer", Password: "not-the-password"},
 		},
 		Profile:        "reference",
+		Waits:          target.Waits{CodeReuse: time.Second, CodeExpiry: tc.AuthServer.AuthorizeCodeLifespan + time.Second},
 		ResourceServer: &target.ResourceServer{URL: t.URL() + "/resserver/protected-resources/", Scope: "my/scope"},
 	}
 	return ref, cfg, nil

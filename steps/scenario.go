@@ -197,6 +197,25 @@ func (s *scenario) registerSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the suite registers a client for the client credentials grant$`, s.registerServiceClient)
 	sc.Step(`^the registered client requests a token with the client credentials grant$`, s.registeredClientCredentials)
 
+	// Waits and less common request shapes.
+	sc.Step(`^the suite waits (\d+) seconds?$`, s.waitSeconds)
+	sc.Step(`^the suite waits the configured code reuse delay$`, s.waitCodeReuse)
+	sc.Step(`^the suite waits until the code has expired$`, s.waitCodeExpiry)
+	sc.Step(`^the request has a state of (\d+) characters$`, s.requestLongState)
+	sc.Step(`^the request has a nonce of (\d+) characters$`, s.requestLongNonce)
+	sc.Step(`^the request uses PKCE with method "(S256)" and the verifier "([^"]*)"$`, s.requestPKCEWithVerifier)
+	sc.Step(`^the request carries its parameters in an unsigned request object$`, s.requestByValue)
+	sc.Step(`^the request carries its parameters by reference in a request_uri$`, s.requestByReference)
+	sc.Step(`^the authorization response has a code or error "([^"]*)"$`, s.callbackCodeOrError)
+	sc.Step(`^the ID token "([^"]*)" is later than in the first ID token$`, s.idTokenLaterThanFirst)
+	sc.Step(`^the request has the first ID token as "([^"]*)"$`, s.requestFirstIDTokenAs)
+	sc.Step(`^the consent page was shown, or the authorization response has an error$`, s.consentShownOrError)
+	sc.Step(`^the client exchanges the code if it got one$`, s.exchangeCodeIfAny)
+	sc.Step(`^the authorization was refused or the token response has error one of (.+)$`, s.refusedSomewhere)
+	sc.Step(`^the response has a "([^"]*)"$`, s.responseHasMember)
+	sc.Step(`^the request asks for the essential userinfo claim "([^"]*)"$`, s.requestEssentialUserinfoClaim)
+	sc.Step(`^the suite registers a copy of the client with token_endpoint_auth_method "([^"]*)"$`, s.registerCopyWithAuthMethod)
+
 	// Generic assertions on the last HTTP response.
 	sc.Step(`^the response status is (\d+)$`, s.statusIs)
 	sc.Step(`^the response status is one of (.+)$`, s.statusIsOneOf)

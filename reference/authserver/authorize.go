@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -38,9 +39,21 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.writeAuthorizeError(w, r, nil, err)
 		return
 	}
+	// Request objects are not supported (discovery says so). fosite would
+	// answer invalid_request, or fetch a request_uri; OIDC Core §6.1 and
+	// §6.2 name the errors to return once the redirect URI is trusted.
+	unsupported := requestObjectError(r)
+	if err := s.checkRedirectURI(r); err != nil {
+		s.writeAuthorizeError(w, r, nil, err)
+		return
+	}
 	ar, err := s.provider.NewAuthorizeRequest(ctx, r)
 	if err != nil {
 		s.writeAuthorizeError(w, r, ar, err)
+		return
+	}
+	if unsupported != nil {
+		s.writeAuthorizeError(w, r, ar, unsupported)
 		return
 	}
 	client, ok := ar.GetClient().(*store.Client)
@@ -102,6 +115,61 @@ func rejectRepeatedParameters(r *http.Request) error {
 		}
 	}
 	return nil
+}
+
+// checkRedirectURI enforces exact redirect URI matching (RFC 9700 §4.1.3)
+// before fosite, which lets an http loopback URI match a registered
+// loopback URI of any scheme: RFC 8252 §7.3's "any port" holds only for
+// loopback URIs registered with http. A mismatch is answered with an error
+// page, never a redirect (RFC 6749 §3.1.2.4).
+func (s *Server) checkRedirectURI(r *http.Request) error {
+	raw := r.Form.Get("redirect_uri")
+	if raw == "" {
+		return nil // fosite decides whether it may be omitted
+	}
+	c, err := s.store.GetClient(r.Context(), r.Form.Get("client_id"))
+	if err != nil {
+		return nil // fosite reports the unknown client
+	}
+	requested, err := url.Parse(raw)
+	if err != nil {
+		return fosite.ErrInvalidRequest.WithHint("The redirect_uri parameter is not a URI.")
+	}
+	for _, reg := range c.GetRedirectURIs() {
+		if reg == raw || sameLoopbackRedirect(reg, requested) {
+			return nil
+		}
+	}
+	return fosite.ErrInvalidRequest.WithHint("The redirect_uri parameter does not match any of the client's registered redirect URIs.")
+}
+
+// sameLoopbackRedirect is RFC 8252 §7.3: an http redirect URI on a loopback
+// IP literal matches whatever its port.
+func sameLoopbackRedirect(registered string, requested *url.URL) bool {
+	reg, err := url.Parse(registered)
+	if err != nil || reg.Scheme != "http" || requested.Scheme != "http" {
+		return false
+	}
+	ip := net.ParseIP(reg.Hostname())
+	return ip != nil && ip.IsLoopback() && reg.Hostname() == requested.Hostname() &&
+		reg.Path == requested.Path && reg.RawQuery == requested.RawQuery
+}
+
+// requestObjectError removes request and request_uri from the parsed form
+// and returns the error their presence calls for.
+func requestObjectError(r *http.Request) error {
+	var err error
+	switch {
+	case r.Form.Get("request") != "":
+		err = fosite.ErrRequestNotSupported.WithHint("Request objects are not supported.")
+	case r.Form.Get("request_uri") != "":
+		err = fosite.ErrRequestURINotSupported.WithHint("The request_uri parameter is not supported.")
+	}
+	for _, f := range []url.Values{r.Form, r.PostForm} {
+		f.Del("request")
+		f.Del("request_uri")
+	}
+	return err
 }
 
 // pkceChallenge is the RFC 7636 §4.2 grammar of an S256 challenge

@@ -63,6 +63,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
+		if errors.Is(err, fosite.ErrTokenExpired) {
+			// fosite notices an expired code only here and calls it
+			// invalid_request; RFC 6749 §5.2 says invalid_grant.
+			err = fosite.ErrInvalidGrant.WithHint("The authorization code has expired.")
+		}
 		s.writeTokenError(w, r, err)
 		return
 	}

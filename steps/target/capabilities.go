@@ -126,6 +126,14 @@ var needs = []need{
 			}
 			return "prompt=none is an OpenID Connect feature and the issuer does not look like an OpenID provider"
 		}},
+	{"claims_parameter", SourceDiscovery,
+		func(m *Metadata, _ string) bool { return m.ClaimsParameterSupported },
+		func(*Metadata, string) string {
+			return "the issuer's discovery document does not set claims_parameter_supported to true (OIDC Discovery §3)"
+		}},
+	{"wait:", SourceConfig, nil, func(_ *Metadata, which string) string {
+		return "the target configuration sets no waits." + which + " (how long to wait for it)"
+	}},
 	{"rfc8414", SourceDiscovery,
 		func(m *Metadata, _ string) bool { return m.OAuthServer != nil },
 		func(m *Metadata, _ string) string {
@@ -286,6 +294,7 @@ func (c *Capabilities) ApplyConfig(cfg *Config) {
 	c.Set("user:invalid", cfg.Users.Invalid != nil, "")
 	c.Set("resource_server", cfg.ResourceServer != nil, "")
 	c.Set("workshop", cfg.Workshop, "")
+	c.Set("wait:code_expiry", cfg.Waits.CodeExpiry > 0, "")
 	c.Set("dynamic_registration", cfg.Registration.Enabled && c.md != nil && c.md.RegistrationEndpoint != "", "")
 	for _, r := range Roles {
 		if cl, ok := cfg.Client(r); ok {

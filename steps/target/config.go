@@ -81,6 +81,7 @@ type Config struct {
 	// discovery member name, e.g. introspection_endpoint.
 	Endpoints map[string]string `yaml:"endpoints"`
 	Timeouts  Timeouts          `yaml:"timeouts"`
+	Waits     Waits             `yaml:"waits"`
 	// Workshop says the issuer carries the IRIS OAuth2 workshop's
 	// customisations (its custom claims and hooks), which some scenarios
 	// check.
@@ -162,6 +163,21 @@ type ResourceServer struct {
 }
 
 // Timeouts bound HTTP calls and browser actions.
+// Waits are delays some scenarios need to let time pass at the issuer;
+// zero means the default (CodeReuse) or that the scenario cannot run
+// (CodeExpiry).
+type Waits struct {
+	// CodeReuse is how long to wait before reusing a code (OIDF waits
+	// 30 s in oidcc-codereuse-30seconds); default 5 s.
+	CodeReuse time.Duration `yaml:"code_reuse"`
+	// CodeExpiry is how long a code takes to expire at the issuer, plus a
+	// margin; the expired-code scenario runs only when it is set.
+	CodeExpiry time.Duration `yaml:"code_expiry"`
+}
+
+// DefaultCodeReuseWait is Waits.CodeReuse when unset.
+const DefaultCodeReuseWait = 5 * time.Second
+
 type Timeouts struct {
 	HTTP    time.Duration `yaml:"http"`
 	Browser time.Duration `yaml:"browser"`

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -96,6 +97,30 @@ type RedirectListener struct {
 	mu        sync.Mutex
 	callbacks []Callback
 	changed   chan struct{}
+	published map[string]publication
+}
+
+type publication struct {
+	contentType string
+	body        []byte
+}
+
+// publishedSuffix is where Publish serves documents, below the redirect path.
+const publishedSuffix = "/.published/"
+
+// Publish serves body at a new unguessable URL under the listener, for an
+// issuer to fetch (a request object passed by request_uri, OIDC Core §6.2).
+func (l *RedirectListener) Publish(contentType string, body []byte) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	id := hex.EncodeToString(b)
+	l.mu.Lock()
+	if l.published == nil {
+		l.published = map[string]publication{}
+	}
+	l.published[id] = publication{contentType, append([]byte(nil), body...)}
+	l.mu.Unlock()
+	return strings.TrimSuffix(l.base, "/") + publishedSuffix + id
 }
 
 // NewRedirectListener starts listening. Close stops it.
@@ -215,6 +240,19 @@ func (l *RedirectListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
+
+	if id, ok := strings.CutPrefix(r.URL.Path, base+publishedSuffix); ok && r.Method == http.MethodGet {
+		l.mu.Lock()
+		p, found := l.published[id]
+		l.mu.Unlock()
+		if !found {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", p.contentType)
+		_, _ = w.Write(p.body)
+		return
+	}
 
 	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, fragmentSuffix) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))

@@ -1,0 +1,244 @@
+package steps
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/oauthtrio/oauthtrio/steps/target"
+)
+
+// wait lets time pass at the issuer; it is only used where nothing can be
+// polled (a code growing old, a session outliving max_age).
+func (s *scenario) wait(d time.Duration) error {
+	s.rec.Note("waiting %s", d)
+	select {
+	case <-s.ctx.Done():
+		return s.ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func (s *scenario) waitSeconds(n int) error { return s.wait(time.Duration(n) * time.Second) }
+
+func (s *scenario) waitCodeReuse() error {
+	d := s.run.cfg.Waits.CodeReuse
+	if d <= 0 {
+		d = target.DefaultCodeReuseWait
+	}
+	return s.wait(d)
+}
+
+func (s *scenario) waitCodeExpiry() error {
+	if s.run.cfg.Waits.CodeExpiry <= 0 {
+		return s.notApplicable("the target configuration sets no waits.code_expiry")
+	}
+	return s.wait(s.run.cfg.Waits.CodeExpiry)
+}
+
+func (s *scenario) requestLongValue(name string, n int) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	// Unreserved characters only, so no encoding can change the value.
+	v := strings.Repeat("aZ0-._~", n/7+1)[:n]
+	a.params.Set(name, v)
+	return nil
+}
+
+func (s *scenario) requestLongState(n int) error { return s.requestLongValue("state", n) }
+func (s *scenario) requestLongNonce(n int) error { return s.requestLongValue("nonce", n) }
+
+func (s *scenario) requestPKCEWithVerifier(method, verifier string) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	a.verifier = verifier
+	a.params.Set("code_challenge", oauth2.S256ChallengeFromVerifier(verifier))
+	a.params.Set("code_challenge_method", method)
+	return nil
+}
+
+// requestObject is an unsigned request object (OIDC Core §6.1, alg none)
+// with the request's parameters; client_id, response_type and scope stay
+// in the query too, as §6.1 requires.
+func (s *scenario) requestObject() (string, error) {
+	a, err := s.request()
+	if err != nil {
+		return "", err
+	}
+	claims := map[string]any{"iss": s.client.ID, "aud": s.run.meta.Issuer}
+	for k, v := range a.params {
+		claims[k] = v[0]
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`))
+	return header + "." + base64.RawURLEncoding.EncodeToString(payload) + ".", nil
+}
+
+func (s *scenario) requestByValue() error {
+	obj, err := s.requestObject()
+	if err != nil {
+		return err
+	}
+	s.auth.params.Set("request", obj)
+	return nil
+}
+
+func (s *scenario) requestByReference() error {
+	obj, err := s.requestObject()
+	if err != nil {
+		return err
+	}
+	l, ok := s.run.listeners[s.client.RedirectURI]
+	if !ok {
+		return fmt.Errorf("no listener serves %s", s.client.RedirectURI)
+	}
+	s.auth.params.Set("request_uri", l.Publish("application/oauth-authz-req+jwt", []byte(obj)))
+	return nil
+}
+
+func (s *scenario) callbackCodeOrError(errCode string) error {
+	if err := s.needCallback(); err != nil {
+		return err
+	}
+	if s.callback.Get("code") != "" {
+		return nil
+	}
+	if got := s.callback.Get("error"); got != errCode {
+		return fmt.Errorf("expected a code or error %q, got error %q (%s)", errCode, got, redactCallback(s.callback))
+	}
+	return nil
+}
+
+func (s *scenario) idTokenLaterThanFirst(claim string) error {
+	t, err := s.idToken()
+	if err != nil {
+		return err
+	}
+	if s.first == nil || s.first.id == "" {
+		return errors.New("the first token response had no ID token")
+	}
+	first, err := decodeJWS(s.first.id)
+	if err != nil {
+		return err
+	}
+	now, _ := t.claims[claim].(float64)
+	before, _ := first.claims[claim].(float64)
+	if now <= before {
+		return fmt.Errorf("%s is %.0f, not later than the first ID token's %.0f", claim, now, before)
+	}
+	return nil
+}
+
+func (s *scenario) requestFirstIDTokenAs(param string) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	if s.first == nil || s.first.id == "" {
+		return errors.New("the first token response had no ID token")
+	}
+	a.params.Set(param, s.first.id)
+	return nil
+}
+
+// consentShownOrError: OIDC Core §3.1.2.1, prompt=consent: prompt, or
+// return an error when consent cannot be obtained.
+func (s *scenario) consentShownOrError() error {
+	if s.flow != nil && s.flow.ConsentShown {
+		return nil
+	}
+	if s.callback != nil && s.callback.Get("error") != "" {
+		return nil
+	}
+	return errors.New("with prompt=consent the provider neither showed a consent page nor returned an error")
+}
+
+func (s *scenario) exchangeCodeIfAny() error {
+	if s.callback == nil || s.callback.Get("code") == "" {
+		return nil
+	}
+	return s.exchangeCode()
+}
+
+// refusedSomewhere passes when the authorization was refused with an
+// error, or the token request with one of the listed errors.
+func (s *scenario) refusedSomewhere(phrase string) error {
+	if s.onErrorPage() || (s.callback != nil && s.callback.Get("error") != "") {
+		return nil
+	}
+	if s.callback == nil || s.callback.Get("code") == "" {
+		return s.needCallback()
+	}
+	if s.resp == nil {
+		return errors.New("the code was not exchanged")
+	}
+	if s.resp.status == 200 {
+		return errors.New("the token request succeeded")
+	}
+	return s.responseErrorOneOf(phrase)
+}
+
+func (s *scenario) responseHasMember(name string) error {
+	_, err := s.member(name)
+	return err
+}
+
+// requestEssentialUserinfoClaim uses the claims parameter (OIDC Core §5.5).
+func (s *scenario) requestEssentialUserinfoClaim(claim string) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(map[string]any{"userinfo": map[string]any{claim: map[string]bool{"essential": true}}})
+	if err != nil {
+		return err
+	}
+	a.params.Set("claims", string(b))
+	return nil
+}
+
+// registerCopyWithAuthMethod registers a client like the current one but
+// authenticating with method, and makes it the scenario's client.
+func (s *scenario) registerCopyWithAuthMethod(method string) error {
+	if err := s.needClient(); err != nil {
+		return err
+	}
+	if s.run.meta.RegistrationEndpoint == "" || !s.run.cfg.Registration.Enabled {
+		return s.notApplicable("dynamic registration is not enabled for this target")
+	}
+	md := map[string]any{
+		"client_name":                "oauthtrio conformance suite (" + method + ")",
+		"redirect_uris":              []string{s.client.RedirectURI},
+		"grant_types":                []string{"authorization_code"},
+		"response_types":             []string{"code"},
+		"token_endpoint_auth_method": method,
+	}
+	if len(s.client.Scopes) > 0 {
+		md["scope"] = s.client.Scopes.String()
+	}
+	if err := s.register(md); err != nil {
+		return err
+	}
+	if s.registered == nil {
+		return fmt.Errorf("the registration failed: %s", s.resp)
+	}
+	c := *s.registered
+	c.AuthMethod = method
+	c.RedirectURI = s.client.RedirectURI
+	c.Scopes = s.client.Scopes
+	s.client = &c
+	return nil
+}
