@@ -19,7 +19,6 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/oauthtrio/oauthtrio/reference/keyring"
-	"github.com/oauthtrio/oauthtrio/reference/store"
 )
 
 // IssuerPath is where the issuer lives below the public URL, as in IRIS.
@@ -99,7 +98,7 @@ func setDuration(d *time.Duration, def time.Duration) {
 type Server struct {
 	cfg      Config
 	issuer   string
-	store    *store.Store
+	store    Storage
 	keys     *keyring.Ring
 	provider fosite.OAuth2Provider
 	strategy *accessTokenStrategy
@@ -113,7 +112,7 @@ type Server struct {
 }
 
 // New builds the server over a store and a key ring.
-func New(cfg Config, st *store.Store, keys *keyring.Ring) (*Server, error) {
+func New(cfg Config, st Storage, keys *keyring.Ring) (*Server, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
