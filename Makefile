@@ -5,7 +5,7 @@
 GO ?= go
 REPORT ?= reports
 
-.PHONY: setup check serve test vet lint bench newman openid-client build
+.PHONY: setup check serve test vet lint bench newman openid-client build test-iris
 
 setup:
 	scripts/setup.sh
@@ -34,3 +34,9 @@ newman:
 
 openid-client:
 	scripts/openid-client/run.sh
+
+# The whole suite against a real IRIS and its web gateway in Docker
+# (README "Testing a real IRIS"); skips when no Docker engine answers.
+# OAUTHTRIO_IRIS_IMAGE and OAUTHTRIO_WEBGATEWAY_IMAGE pick the images.
+test-iris:
+	OAUTHTRIO_REPORT_DIR=$(CURDIR)/$(REPORT)/iris $(GO) test -run TestIRISContainer -count=1 -v -timeout 40m ./steps/target/iriscontainer/

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,7 +13,11 @@ import (
 
 	"github.com/oauthtrio/oauthtrio/steps"
 	"github.com/oauthtrio/oauthtrio/steps/target"
+	"github.com/oauthtrio/oauthtrio/steps/target/iriscontainer"
 )
+
+// targetIRISContainer is the --target value that starts IRIS in Docker.
+const targetIRISContainer = "iris-container"
 
 func check(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
@@ -24,6 +29,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	concurrency := fs.Int("concurrency", 4, "scenarios run at once")
 	profile := fs.String("profile", "", `login page profile: reference, iris, node-oidc-provider or auto`)
 	chromium := fs.String("chromium", "", "Chromium executable; default the installed chromium")
+	targetName := fs.String("target", "", `a target to start: iris-container (IRIS and its web gateway in Docker, image from $`+iriscontainer.EnvImage+`)`)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: oauthtrio check [flags]
 
@@ -42,8 +48,38 @@ Flags:
 		fmt.Fprintf(stderr, "oauthtrio check: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
 	var cfg *target.Config
 	switch {
+	case *targetName != "" && (*configFile != "" || *issuer != ""):
+		fmt.Fprintln(stderr, "oauthtrio check: -target starts its own issuer; it cannot be combined with -config or -issuer")
+		return 2
+	case *targetName == targetIRISContainer:
+		inst, err := iriscontainer.Start(ctx, iriscontainer.Options{Log: stderr})
+		if errors.Is(err, iriscontainer.ErrNoDocker) {
+			fmt.Fprintf(stderr, "oauthtrio check: %v; -target %s needs a Docker engine, see README \"Testing a real IRIS\"\n", err, targetIRISContainer)
+			return 2
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "oauthtrio check: %v\n", err)
+			return 2
+		}
+		defer func() {
+			if err := inst.Terminate(context.WithoutCancel(ctx)); err != nil {
+				fmt.Fprintf(stderr, "oauthtrio check: stopping the IRIS containers: %v\n", err)
+			}
+		}()
+		cfg = inst.Config
+		if !flagSet(fs, "concurrency") {
+			// The Community Edition's licence allows few connections, and
+			// every browser session takes some.
+			*concurrency = 1
+		}
+	case *targetName != "":
+		fmt.Fprintf(stderr, "oauthtrio check: unknown -target %q (known: %s)\n", *targetName, targetIRISContainer)
+		return 2
 	case *configFile != "":
 		c, err := target.LoadConfig(*configFile)
 		if err != nil {
@@ -65,8 +101,6 @@ Flags:
 		}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	res, err := steps.Run(ctx, steps.Options{
 		Config:       cfg,
 		Tags:         strings.TrimSpace(*tags),
@@ -84,4 +118,11 @@ Flags:
 		return 1
 	}
 	return 0
+}
+
+// flagSet reports whether the command line set the flag.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
