@@ -67,6 +67,9 @@ type Config struct {
 	// Wrap, when set, wraps each part's handler; tests use it to inject
 	// faults through middleware.
 	Wrap func(part string, h http.Handler) http.Handler
+	// WrapStorage, when set, wraps the authorization server's storage;
+	// tests use it to inject faults into what the server keeps.
+	WrapStorage func(authserver.Storage) authserver.Storage
 
 	Logger *slog.Logger
 }
@@ -205,7 +208,11 @@ func Start(ctx context.Context, cfg Config) (_ *Trio, err error) {
 	} else {
 		ac.Hooks = authserver.WorkshopHooks(t.Store)
 	}
-	t.Auth, err = authserver.New(ac, t.Store, t.Keys)
+	var st authserver.Storage = t.Store
+	if cfg.WrapStorage != nil {
+		st = cfg.WrapStorage(st)
+	}
+	t.Auth, err = authserver.New(ac, st, t.Keys)
 	if err != nil {
 		return nil, err
 	}
