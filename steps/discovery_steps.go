@@ -99,6 +99,12 @@ func (s *scenario) endpointsUseHTTPS() error {
 	if err != nil {
 		return err
 	}
+	// The configuration admits plain http only for a loopback issuer, a
+	// test deployment that cannot tell whether the provider would use
+	// https where it is really deployed.
+	if u, err := url.Parse(s.run.cfg.Issuer); err == nil && u.Scheme == "http" {
+		return s.notApplicable("the issuer %s is a plain http test deployment on loopback, so its endpoints cannot be held to https", s.run.cfg.Issuer)
+	}
 	var bad []string
 	for name, v := range r.json {
 		str, ok := v.(string)
