@@ -23,7 +23,7 @@ Feature: Login and consent outcomes
     And the user continues in the same browser
     Then the consent page was shown, or the authorization response has an error
 
-  @needs:user:invalid @IRIS-ValidateUser @RFC6749-4.1
+  @needs:user:invalid @needs:login_failure @IRIS-ValidateUser @RFC6749-4.1
   Scenario: A wrong password does not authorize
     When the client sends an authorization request with scope "openid"
     And the invalid user tries to log in

@@ -287,6 +287,11 @@ func (s *scenario) invalidUserLogsIn() error {
 		return s.notApplicable("no invalid test user is configured")
 	}
 	err := s.authorize(u, false)
+	if s.run.profile == nil && s.flow != nil && s.flow.Profile != nil {
+		if why := loginFailureWhy(s.flow.Profile); why != "" {
+			return s.notApplicable("%s", why)
+		}
+	}
 	if err == nil || s.callback != nil {
 		return nil // the Then steps say what went wrong
 	}

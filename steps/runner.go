@@ -255,6 +255,7 @@ func (r *run) prepare(opts Options) error {
 		}
 		r.profile = p
 	}
+	r.caps.Set("login_failure", r.profile == nil || r.profile.DetectsLoginFailure(), loginFailureWhy(r.profile))
 
 	for _, uri := range cfg.RedirectURIs() {
 		lo, err := target.ListenerFor(uri)
@@ -268,6 +269,18 @@ func (r *run) prepare(opts Options) error {
 		r.listeners[uri] = l
 	}
 	return nil
+}
+
+// loginFailureWhy explains why a profile cannot recognise a refused login.
+// A profile detected during the run is checked by the step instead.
+func loginFailureWhy(p *browser.Profile) string {
+	switch {
+	case p == nil || p.DetectsLoginFailure():
+		return ""
+	case p.AcceptsAnyPassword:
+		return fmt.Sprintf("the login profile %s says the provider accepts any password (accepts_any_password), so there is no wrong password to refuse", p.Name)
+	}
+	return fmt.Sprintf("the login profile %s has no login_error marker to recognise a refused login by", p.Name)
 }
 
 func loadProfiles() (map[string]*browser.Profile, error) {
