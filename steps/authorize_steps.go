@@ -42,6 +42,11 @@ func (s *scenario) newAuthorizationRequest(scope string) error {
 	p.Set("scope", scope)
 	p.Set("state", randomValue())
 	p.Set("nonce", randomValue())
+	if slices.Contains(strings.Fields(scope), "offline_access") {
+		// OIDC Core §11: offline_access needs prompt=consent, and a
+		// provider may drop the scope (and the refresh token) without it.
+		p.Set("prompt", "consent")
+	}
 	s.auth = &authRequest{params: p}
 	s.callback, s.flow = nil, nil
 	return nil
