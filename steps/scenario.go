@@ -138,6 +138,7 @@ func (s *scenario) registerSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the provider rotated the refresh token$`, s.providerRotated)
 	sc.Step(`^the new access token differs from the previous one$`, s.newAccessTokenDiffers)
 	sc.Step(`^the token is refused or its scope stays within "([^"]*)"$`, s.scopeStaysWithin)
+	sc.Step(`^the token is refused with "invalid_scope" or its stated scope leaves out "([^"]*)"$`, s.scopeRefusedOrLeftOut)
 	sc.Step(`^a refreshed ID token, when present, has the same "iss", "sub" and "aud" as the first one$`, s.refreshedIDTokenConsistent)
 	sc.Step(`^the access token from the first exchange is no longer accepted by userinfo$`, s.firstAccessTokenRevoked)
 

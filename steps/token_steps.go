@@ -277,6 +277,35 @@ func (s *scenario) scopeStaysWithin(allowed string) error {
 	return nil
 }
 
+// scopeRefusedOrLeftOut: RFC 6749 §3.3 lets the server refuse a scope
+// (invalid_scope, §5.2) or ignore it; a token issued with less than was
+// asked for MUST then state its scope (§3.3, §5.1), since an omitted
+// scope means exactly the requested one.
+func (s *scenario) scopeRefusedOrLeftOut(scope string) error {
+	r, err := s.last()
+	if err != nil {
+		return err
+	}
+	switch r.status {
+	case 400:
+		if got, _ := r.json["error"].(string); got != "invalid_scope" {
+			return fmt.Errorf("the scope was refused with error %q, expected \"invalid_scope\" (%s)", got, r)
+		}
+		return nil
+	case 200:
+	default:
+		return fmt.Errorf("expected 200 or 400 invalid_scope, got %s", r)
+	}
+	granted, ok := r.json["scope"].(string)
+	if !ok {
+		return fmt.Errorf("a token was issued for the unknown scope %q without a \"scope\" member, which says it was granted as requested (RFC 6749 §3.3, §5.1)", scope)
+	}
+	if slices.Contains(strings.Fields(granted), scope) {
+		return fmt.Errorf("the token was granted the unknown scope %q (scope %q)", scope, granted)
+	}
+	return nil
+}
+
 func (s *scenario) firstAccessTokenRevoked() error {
 	if s.first == nil {
 		return errors.New("no first token response")
