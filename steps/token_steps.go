@@ -237,7 +237,7 @@ func (s *scenario) providerRotated() error {
 		return errors.New("no refresh happened")
 	}
 	if s.tokens.refresh == s.previous.refresh {
-		return s.notApplicable("the provider does not rotate refresh tokens")
+		return s.notApplicable("the provider did not rotate the refresh token: the refresh grant returned the same one to this %s client", s.role)
 	}
 	return nil
 }
