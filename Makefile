@@ -5,7 +5,7 @@
 GO ?= go
 REPORT ?= reports
 
-.PHONY: setup check serve test vet lint bench newman openid-client build test-iris
+.PHONY: setup check serve test vet lint bench newman openid-client build test-iris peer-node
 
 setup:
 	scripts/setup.sh
@@ -25,6 +25,13 @@ vet:
 
 test: vet
 	$(GO) test -count=1 ./...
+
+# The whole suite against node-oidc-provider (fixtures/peers/node-oidc-provider),
+# a certified OpenID provider, on free loopback ports. "make test" runs it
+# too but skips it when Node.js or the npm registry is missing; here that is
+# a failure.
+peer-node:
+	OAUTHTRIO_REQUIRE_PEERS=1 $(GO) test -run '^TestNodeOIDCProvider$$' -count=1 -v ./steps/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./reference/authserver/
