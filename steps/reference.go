@@ -25,6 +25,8 @@ type ReferenceOptions struct {
 	Trio trio.Config
 	// Setup runs once the trio is up, before the suite starts.
 	Setup func(ctx context.Context, t *trio.Trio) error
+	// Timeouts replace the default HTTP and browser timeouts.
+	Timeouts target.Timeouts
 }
 
 // The suite's own clients at the reference, registered at start with the
@@ -141,6 +143,7 @@ func startReference(ctx context.Context, opts ReferenceOptions) (*reference, *ta
 			Invalid: &target.User{Username: "developer", Password: "not-the-password"},
 		},
 		Profile:        "reference",
+		Timeouts:       opts.Timeouts,
 		Waits:          target.Waits{CodeReuse: time.Second, CodeExpiry: tc.AuthServer.AuthorizeCodeLifespan + time.Second},
 		ResourceServer: &target.ResourceServer{URL: t.URL() + "/resserver/protected-resources/", Scope: "my/scope"},
 	}

@@ -1,0 +1,108 @@
+package selftest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/oauthtrio/oauthtrio/steps"
+	"github.com/oauthtrio/oauthtrio/steps/report"
+)
+
+// Outcome is what the suite said about one fault.
+type Outcome struct {
+	Fault Fault
+	// Caught lists the scenarios that failed (or warned, for a SHOULD)
+	// against the broken reference.
+	Caught   []string
+	Ran      int
+	Duration time.Duration
+	Err      error
+}
+
+// Run runs the suite against every fault, parallel at a time.
+func Run(ctx context.Context, faults []Fault, parallel int) []Outcome {
+	if parallel < 1 {
+		parallel = 1
+	}
+	out := make([]Outcome, len(faults))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, f := range faults {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i] = runFault(ctx, f)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func runFault(ctx context.Context, f Fault) Outcome {
+	start := time.Now()
+	o := Outcome{Fault: f}
+	res, err := steps.Run(ctx, steps.Options{
+		Reference:   *f.Options(),
+		Tags:        f.Tags,
+		Concurrency: 3,
+		Output:      io.Discard,
+	})
+	o.Duration = time.Since(start)
+	if err != nil {
+		o.Err = err
+		return o
+	}
+	for _, s := range res.Report.Scenarios() {
+		switch s.Status {
+		case report.StatusFailed, report.StatusWarning:
+			o.Caught = append(o.Caught, s.Name)
+			o.Ran++
+		case report.StatusPassed:
+			o.Ran++
+		}
+	}
+	sort.Strings(o.Caught)
+	return o
+}
+
+// Table prints fault, scenarios run and the scenarios that caught it.
+func Table(w io.Writer, outcomes []Outcome) {
+	caught := 0
+	for _, o := range outcomes {
+		status := "CAUGHT"
+		switch {
+		case o.Err != nil:
+			status = "ERROR"
+		case len(o.Caught) == 0:
+			status = "MISSED"
+		default:
+			caught++
+		}
+		fmt.Fprintf(w, "%-7s %-38s %2d run, %4.1fs  %s\n", status, o.Fault.Name, o.Ran, o.Duration.Seconds(), o.Fault.Description)
+		if o.Err != nil {
+			fmt.Fprintf(w, "        error: %v\n", o.Err)
+		}
+		for _, c := range o.Caught {
+			fmt.Fprintf(w, "        caught by: %s\n", c)
+		}
+	}
+	fmt.Fprintf(w, "%d of %d faults caught (%.0f%%)\n", caught, len(outcomes), 100*float64(caught)/float64(max(len(outcomes), 1)))
+}
+
+// Missed lists the faults no scenario caught.
+func Missed(outcomes []Outcome) []string {
+	var names []string
+	for _, o := range outcomes {
+		if o.Err != nil || len(o.Caught) == 0 {
+			names = append(names, o.Fault.Name)
+		}
+	}
+	return names
+}
+
