@@ -105,4 +105,3 @@ func Missed(outcomes []Outcome) []string {
 	}
 	return names
 }
-
