@@ -127,10 +127,7 @@ func (s *scenario) idTokenLaterThanFirst(claim string) error {
 	if err != nil {
 		return err
 	}
-	if s.first == nil || s.first.id == "" {
-		return errors.New("the first token response had no ID token")
-	}
-	first, err := decodeJWS(s.first.id)
+	first, err := s.firstIDToken()
 	if err != nil {
 		return err
 	}

@@ -261,15 +261,20 @@ func (s *scenario) idTokenAtHash() error {
 	return nil
 }
 
+// firstIDToken is the ID token of the scenario's first token response.
+func (s *scenario) firstIDToken() (*jws, error) {
+	if s.first == nil || s.first.id == "" {
+		return nil, errors.New("the first token response had no ID token")
+	}
+	return decodeJWS(s.first.id)
+}
+
 func (s *scenario) idTokenSubSameAsFirst() error {
 	t, err := s.idToken()
 	if err != nil {
 		return err
 	}
-	if s.first == nil || s.first.id == "" {
-		return errors.New("the first token response had no ID token")
-	}
-	first, err := decodeJWS(s.first.id)
+	first, err := s.firstIDToken()
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,6 +79,7 @@ type run struct {
 	ref       *reference // nil against an external issuer
 	ctx       context.Context
 	artifacts string
+	progress  *progress
 }
 
 // Run runs the suite and writes the reports.
@@ -132,8 +134,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	godogOpts := &godog.Options{
+		// godog's own summary counts skipped scenarios as passed; the
+		// report's summary is printed instead, after a line of progress.
 		Format:         "progress",
-		Output:         opts.Output,
+		Output:         io.Discard,
 		FS:             opts.Features,
 		Paths:          []string{"."},
 		Tags:           tags,
@@ -148,8 +152,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		ScenarioInitializer: r.initializeScenario,
 		Options:             godogOpts,
 	}
+	r.progress = &progress{w: opts.Output}
 	suite.Run()
-	fmt.Fprintln(opts.Output)
+	r.progress.end()
 
 	if opts.ReportDir != "" {
 		if err := r.rep.WriteAll(opts.ReportDir); err != nil {
@@ -235,6 +240,9 @@ func (r *run) prepare(opts Options) error {
 		r.caps = meta.Capabilities()
 		r.keys = oidc.NewRemoteKeySet(oidc.ClientContext(r.ctx, hc), meta.JWKSURI)
 	}
+	if err := r.registerMissingClients(opts.Output); err != nil {
+		return err
+	}
 	r.caps.ApplyConfig(cfg)
 	r.caps.Set("reference_client", r.ref != nil, "only the built-in reference trio has the reference client application")
 	r.caps.Set("workshop", r.ref != nil || cfg.Workshop, "the target is not configured with the IRIS workshop customisation (set workshop: true in the target configuration)")
@@ -258,6 +266,9 @@ func (r *run) prepare(opts Options) error {
 	r.caps.Set("login_failure", r.profile == nil || r.profile.DetectsLoginFailure(), loginFailureWhy(r.profile))
 
 	for _, uri := range cfg.RedirectURIs() {
+		if _, ok := r.listeners[uri]; ok {
+			continue // a registered client's own listener
+		}
 		lo, err := target.ListenerFor(uri)
 		if err != nil {
 			return err
@@ -415,3 +426,73 @@ func planScenarios(files fs.FS, caps *target.Capabilities) (*plan, error) {
 }
 
 var errNoBrowser = errors.New("no browser is running")
+
+// registerMissingClients registers a client for each browser role the
+// configuration leaves out, when the target allows dynamic registration
+// (RFC 7591). Each gets a redirect URI on a listener of its own.
+func (r *run) registerMissingClients(out io.Writer) error {
+	if !r.cfg.Registration.Enabled || r.meta.RegistrationEndpoint == "" {
+		return nil
+	}
+	scopes := target.Scopes(r.meta.ScopesSupported)
+	if len(scopes) == 0 {
+		scopes = target.Scopes{"openid", "profile", "email", "offline_access"}
+	}
+	for _, role := range []target.Role{target.RoleWeb, target.RolePublic, target.RoleOther} {
+		if _, ok := r.cfg.Client(role); ok {
+			continue
+		}
+		l, err := target.NewRedirectListener(target.ListenerOptions{Addr: "127.0.0.1:0", Path: "/callback", TLS: true})
+		if err != nil {
+			return err
+		}
+		r.listeners[l.URL()] = l
+		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeouts.HTTP)
+		c, err := target.Register(ctx, r.http, r.meta, r.cfg.Registration, target.RegistrationFor(role, l.URL(), scopes))
+		cancel()
+		if err != nil {
+			fmt.Fprintf(out, "  could not register a %s client: %v\n", role, err)
+			continue
+		}
+		c.RedirectURI, c.Scopes = l.URL(), scopes
+		r.rep.AddSecrets(c.Secret)
+		r.cfg.SetClient(role, c)
+		fmt.Fprintf(out, "  registered a %s client: %s\n", role, c.ID)
+	}
+	return nil
+}
+
+// progress prints a character per finished scenario: . passed, F failed,
+// - not applicable.
+type progress struct {
+	mu sync.Mutex
+	w  io.Writer
+	n  int
+}
+
+func (p *progress) scenarioDone(err error) {
+	mark := "."
+	switch {
+	case err == nil:
+	case errors.Is(err, godog.ErrSkip):
+		mark = "-"
+	default:
+		mark = "F"
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	fmt.Fprint(p.w, mark)
+	if p.n%70 == 0 {
+		fmt.Fprintf(p.w, " %d\n", p.n)
+	}
+}
+
+func (p *progress) end() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n%70 != 0 {
+		fmt.Fprintf(p.w, " %d\n", p.n)
+	}
+	fmt.Fprintln(p.w)
+}

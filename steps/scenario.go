@@ -70,6 +70,7 @@ func (r *run) initializeScenario(sc *godog.ScenarioContext) {
 		if s.closeBrowser != nil {
 			s.closeBrowser()
 		}
+		r.progress.scenarioDone(err)
 		return ctx, nil
 	})
 	s.registerSteps(sc)

@@ -36,18 +36,27 @@ func validClient(c *Client) error {
 	return nil
 }
 
-// CreateClient registers a new client, or returns ErrConflict if its id is
-// taken. A zero CreatedAt is set to now.
-func (s *Store) CreateClient(ctx context.Context, c *Client) error {
+// encodeClient checks a client, dates it when new and encodes it.
+func encodeClient(c *Client) ([]byte, error) {
 	if err := validClient(c); err != nil {
-		return err
+		return nil, err
 	}
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = time.Now().UTC()
 	}
 	data, err := json.Marshal(c)
 	if err != nil {
-		return fmt.Errorf("store: encode client: %w", err)
+		return nil, fmt.Errorf("store: encode client: %w", err)
+	}
+	return data, nil
+}
+
+// CreateClient registers a new client, or returns ErrConflict if its id is
+// taken. A zero CreatedAt is set to now.
+func (s *Store) CreateClient(ctx context.Context, c *Client) error {
+	data, err := encodeClient(c)
+	if err != nil {
+		return err
 	}
 	if _, err := s.q(ctx).ExecContext(ctx,
 		`INSERT INTO clients (id, data) VALUES (?, ?)`, c.ID, string(data)); err != nil {
@@ -62,15 +71,9 @@ func (s *Store) CreateClient(ctx context.Context, c *Client) error {
 // UpsertClient creates or replaces a client. Replacing keeps the client's
 // grants, so reloading fixtures at start-up does not log anyone out.
 func (s *Store) UpsertClient(ctx context.Context, c *Client) error {
-	if err := validClient(c); err != nil {
-		return err
-	}
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = time.Now().UTC()
-	}
-	data, err := json.Marshal(c)
+	data, err := encodeClient(c)
 	if err != nil {
-		return fmt.Errorf("store: encode client: %w", err)
+		return err
 	}
 	// ON CONFLICT DO UPDATE, not INSERT OR REPLACE: a replace deletes the
 	// row first, and the foreign keys would cascade that to every grant.

@@ -102,9 +102,15 @@ func (s *Store) CreateAuthorizeCodeSession(ctx context.Context, signature string
 // fosite.ErrInvalidatedAuthorizeCode, which fosite needs to revoke the
 // tokens issued for it (RFC 6749 §4.1.2: codes are single-use).
 func (s *Store) GetAuthorizeCodeSession(ctx context.Context, signature string, _ fosite.Session) (fosite.Requester, error) {
+	return s.getActiveGrant(ctx, "authorize_codes", signature, fosite.ErrInvalidatedAuthorizeCode)
+}
+
+// getActiveGrant reads a grant that can be deactivated; an inactive one is
+// returned together with inactiveErr.
+func (s *Store) getActiveGrant(ctx context.Context, table, signature string, inactiveErr error) (fosite.Requester, error) {
 	var active bool
 	g, err := scanGrant(s.q(ctx).QueryRowContext(ctx,
-		`SELECT active, `+grantSelect+` FROM authorize_codes WHERE signature = ?`, signature), &active)
+		`SELECT active, `+grantSelect+` FROM `+table+` WHERE signature = ?`, signature), &active)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +119,7 @@ func (s *Store) GetAuthorizeCodeSession(ctx context.Context, signature string, _
 		return nil, err
 	}
 	if !active {
-		return r, fosite.ErrInvalidatedAuthorizeCode
+		return r, inactiveErr
 	}
 	return r, nil
 }
@@ -188,20 +194,7 @@ func (s *Store) CreateRefreshTokenSession(ctx context.Context, signature, access
 // from which fosite detects reuse and revokes the whole grant (RFC 6819
 // §5.2.2.3).
 func (s *Store) GetRefreshTokenSession(ctx context.Context, signature string, _ fosite.Session) (fosite.Requester, error) {
-	var active bool
-	g, err := scanGrant(s.q(ctx).QueryRowContext(ctx,
-		`SELECT active, `+grantSelect+` FROM refresh_tokens WHERE signature = ?`, signature), &active)
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.decodeRequest(ctx, g)
-	if err != nil {
-		return nil, err
-	}
-	if !active {
-		return r, fosite.ErrInactiveToken
-	}
-	return r, nil
+	return s.getActiveGrant(ctx, "refresh_tokens", signature, fosite.ErrInactiveToken)
 }
 
 // DeleteRefreshTokenSession removes a refresh token; a missing one is not

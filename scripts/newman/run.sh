@@ -23,48 +23,16 @@ root=$(cd "$here/../.." && pwd)
 collection=$(realpath "${1:-$root/../shared/data/IRISOAuth2.postman_collection.json}")
 public_url=https://webserver
 addr=127.0.0.1:443
-discovery=$public_url/authserver/oauth2/.well-known/openid-configuration
 
-work=$(mktemp -d)
-state=$work/state
-server_pid=
-cleanup() {
-	if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-		kill "$server_pid"
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "== build"
-(cd "$root" && go build -o "$work/oauthtrio" ./cmd/oauthtrio)
+# shellcheck source=../lib/serve.sh
+source "$root/scripts/lib/serve.sh"
 
 if ! grep -Eq '^[[:space:]]*127\.0\.0\.1([[:space:]]+[^#[:space:]]+)*[[:space:]]+webserver([[:space:]]|$)' /etc/hosts; then
 	echo "== adding '127.0.0.1 webserver' to /etc/hosts"
 	echo "127.0.0.1 webserver" >>/etc/hosts
 fi
 
-echo "== start oauthtrio serve on $addr as $public_url"
-"$work/oauthtrio" serve --public-url "$public_url" --addr "$addr" --state "$state" >"$work/serve.log" 2>&1 &
-server_pid=$!
-
-# Poll discovery for up to 20 s.
-deadline=$((SECONDS + 20))
-until curl -fsS -o /dev/null --cacert "$state/tls.crt" "$discovery" 2>/dev/null; do
-	if ! kill -0 "$server_pid" 2>/dev/null; then
-		echo "oauthtrio serve exited:" >&2
-		cat "$work/serve.log" >&2
-		exit 1
-	fi
-	if ((SECONDS >= deadline)); then
-		echo "no discovery document at $discovery after 20 s:" >&2
-		cat "$work/serve.log" >&2
-		exit 1
-	fi
-	sleep 0.2
-done
-echo "discovery answers at $discovery"
+serve_start "$addr" "$public_url"
 
 echo "== install newman"
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)

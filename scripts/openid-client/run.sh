@@ -21,47 +21,14 @@ if ((node_major < 20)); then
 	exit 1
 fi
 
-work=$(mktemp -d)
-state=$work/state
-server_pid=
-cleanup() {
-	if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-		kill "$server_pid"
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "== build"
-(cd "$root" && go build -o "$work/oauthtrio" ./cmd/oauthtrio)
+# shellcheck source=../lib/serve.sh
+source "$root/scripts/lib/serve.sh"
 
 # The public URL has to name the port, so pick one rather than use :0.
 port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 public_url=https://localhost:$port
 issuer=$public_url/authserver/oauth2
-discovery=$issuer/.well-known/openid-configuration
-
-echo "== start oauthtrio serve on 127.0.0.1:$port as $public_url"
-"$work/oauthtrio" serve --addr "127.0.0.1:$port" --public-url "$public_url" --state "$state" >"$work/serve.log" 2>&1 &
-server_pid=$!
-
-# Poll discovery for up to 20 s.
-deadline=$((SECONDS + 20))
-until curl -fsS -o /dev/null --cacert "$state/tls.crt" "$discovery" 2>/dev/null; do
-	if ! kill -0 "$server_pid" 2>/dev/null; then
-		echo "oauthtrio serve exited:" >&2
-		cat "$work/serve.log" >&2
-		exit 1
-	fi
-	if ((SECONDS >= deadline)); then
-		echo "no discovery document at $discovery after 20 s:" >&2
-		cat "$work/serve.log" >&2
-		exit 1
-	fi
-	sleep 0.2
-done
-echo "discovery answers at $discovery"
+serve_start "127.0.0.1:$port" "$public_url"
 
 echo "== install openid-client"
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
@@ -70,6 +37,6 @@ echo "== node rp.mjs"
 if ! OAUTHTRIO_ISSUER=$issuer OAUTHTRIO_USERNAME=developer OAUTHTRIO_PASSWORD=test \
 	NODE_EXTRA_CA_CERTS=$state/tls.crt node "$here/rp.mjs"; then
 	echo "== server log" >&2
-	cat "$work/serve.log" >&2
+	cat "$server_log" >&2
 	exit 1
 fi

@@ -99,6 +99,33 @@ func (s *storageWith) GetPKCERequestSession(ctx context.Context, sig string, ses
 	return s.Storage.GetPKCERequestSession(ctx, sig, sess)
 }
 
+// getter reads a stored grant by signature.
+type getter func(ctx context.Context, sig string, s fosite.Session) (fosite.Requester, error)
+
+// bindToCaller makes the grants that get reads look issued to whichever
+// client calls the token endpoint, so the server never notices a grant
+// presented by another client.
+func (b *broken) bindToCaller(get func(authserver.Storage) getter, install func(*storageWith, getter)) {
+	b.middleware("authserver", stash(keyCaller, func(r *http.Request) string {
+		if tokenRequest(r) {
+			return basicClientID(r)
+		}
+		return ""
+	}))
+	b.storage(func(s authserver.Storage) authserver.Storage {
+		w := &storageWith{Storage: s}
+		read := get(s)
+		install(w, func(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error) {
+			req, err := read(ctx, sig, sess)
+			if req == nil {
+				return req, err
+			}
+			return withClient(ctx, s, req, stashed(ctx, keyCaller)), err
+		})
+		return w
+	})
+}
+
 // withForm copies a stored request with its form changed; the stored
 // request itself stays intact.
 func withForm(r fosite.Requester, f func(url.Values)) fosite.Requester {
@@ -262,42 +289,16 @@ func Faults() []Fault {
 			Name: "code-not-bound-to-client", Tags: "@RFC6749-4.1.3",
 			Description: "a code is exchanged by whichever client presents it",
 			inject: func(b *broken) {
-				b.middleware("authserver", stash(keyCaller, func(r *http.Request) string {
-					if tokenRequest(r) {
-						return basicClientID(r)
-					}
-					return ""
-				}))
-				b.storage(func(s authserver.Storage) authserver.Storage {
-					return &storageWith{Storage: s, getCode: func(ctx context.Context, code string, sess fosite.Session) (fosite.Requester, error) {
-						req, err := s.GetAuthorizeCodeSession(ctx, code, sess)
-						if req == nil {
-							return req, err
-						}
-						return withClient(ctx, s, req, stashed(ctx, keyCaller)), err
-					}}
-				})
+				b.bindToCaller(func(s authserver.Storage) getter { return s.GetAuthorizeCodeSession },
+					func(w *storageWith, g getter) { w.getCode = g })
 			},
 		},
 		{
 			Name: "refresh-token-not-bound-to-client", Tags: "@RFC6749-6",
 			Description: "a refresh token is accepted from any client",
 			inject: func(b *broken) {
-				b.middleware("authserver", stash(keyCaller, func(r *http.Request) string {
-					if tokenRequest(r) {
-						return basicClientID(r)
-					}
-					return ""
-				}))
-				b.storage(func(s authserver.Storage) authserver.Storage {
-					return &storageWith{Storage: s, getRefresh: func(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error) {
-						req, err := s.GetRefreshTokenSession(ctx, sig, sess)
-						if req == nil {
-							return req, err
-						}
-						return withClient(ctx, s, req, stashed(ctx, keyCaller)), err
-					}}
-				})
+				b.bindToCaller(func(s authserver.Storage) getter { return s.GetRefreshTokenSession },
+					func(w *storageWith, g getter) { w.getRefresh = g })
 			},
 		},
 		{
