@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,9 +40,29 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.AuthServer.AccessTokenLifespan, "access-token-lifespan", time.Hour, "access token lifetime")
 	fs.DurationVar(&cfg.AuthServer.AuthorizeCodeLifespan, "code-lifespan", time.Minute, "authorization code lifetime")
 	fs.DurationVar(&cfg.AuthServer.RefreshTokenLifespan, "refresh-token-lifespan", 24*time.Hour, "refresh token lifetime")
+	rs := &cfg.ResourceServer
+	fs.StringVar(&rs.Issuer, "rs-issuer", "", "point the resource server at this issuer instead of the trio's own")
+	fs.StringVar(&rs.Audience, "rs-audience", "", "the resource server's identifier in tokens; default <public-url>/resserver")
+	fs.StringVar(&rs.ClientID, "rs-client-id", "", "client id the resource server introspects with (with -rs-issuer)")
+	fs.StringVar(&rs.ClientSecret, "rs-client-secret", os.Getenv("OAUTHTRIO_RS_CLIENT_SECRET"), "its secret (env OAUTHTRIO_RS_CLIENT_SECRET)")
+	fs.StringVar(&rs.RequiredScope, "rs-scope", "", "scope the protected resource requires; default my/scope")
+	fs.StringVar(&rs.CAFile, "rs-ca-file", "", "CA certificate to trust for -rs-issuer")
+	wc := &cfg.WebClient
+	var clientScopes string
+	fs.StringVar(&wc.Issuer, "client-issuer", "", "point the web client at this issuer instead of the trio's own")
+	fs.StringVar(&wc.ClientID, "client-id", "", "the web client's id at -client-issuer")
+	fs.StringVar(&wc.ClientSecret, "client-secret", os.Getenv("OAUTHTRIO_CLIENT_SECRET"), "its secret (env OAUTHTRIO_CLIENT_SECRET)")
+	fs.StringVar(&clientScopes, "client-scopes", "", `scopes the web client asks for; default "openid profile email my/scope offline_access"`)
+	fs.StringVar(&wc.RedirectURL, "client-redirect-url", "", "the web client's redirect URI; default <public-url>/client/application/callback")
+	fs.StringVar(&wc.CAFile, "client-ca-file", "", "CA certificate to trust for -client-issuer")
 	verbose := fs.Bool("v", false, "log every request (never tokens or secrets)")
 	trioFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	wc.Scopes = strings.Fields(clientScopes)
+	if (rs.Issuer != "") != (rs.ClientID != "") || (wc.Issuer != "") != (wc.ClientID != "") {
+		fmt.Fprintln(stderr, "oauthtrio serve: -rs-issuer needs -rs-client-id, and -client-issuer needs -client-id")
 		return 2
 	}
 	if (cfg.CertFile == "") != (cfg.KeyFile == "") {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -71,7 +72,60 @@ type Config struct {
 	// tests use it to inject faults into what the server keeps.
 	WrapStorage func(authserver.Storage) authserver.Storage
 
+	// ResourceServer and WebClient point the resource server and the web
+	// client at another issuer (a real IRIS, say) instead of the trio's
+	// own authorization server.
+	ResourceServer ExternalResourceServer
+	WebClient      ExternalWebClient
+
 	Logger *slog.Logger
+}
+
+// ExternalResourceServer configures the resource server for an issuer
+// other than the trio's. Issuer empty means the trio's own.
+type ExternalResourceServer struct {
+	Issuer string
+	// Audience is the resource server's identifier in tokens; default
+	// <public-url>/resserver.
+	Audience string
+	// ClientID and ClientSecret authenticate at the introspection endpoint.
+	ClientID, ClientSecret string
+	// RequiredScope defaults to my/scope.
+	RequiredScope string
+	// CAFile is trusted, beside the system roots, to reach the issuer.
+	CAFile string
+}
+
+// ExternalWebClient configures the web client for an issuer other than
+// the trio's. Issuer empty means the trio's own.
+type ExternalWebClient struct {
+	Issuer                 string
+	ClientID, ClientSecret string
+	Scopes                 []string
+	// RedirectURL defaults to <public-url>/client/application/callback; it
+	// must be registered at the issuer.
+	RedirectURL string
+	CAFile      string
+}
+
+// externalClient reaches another issuer: the system roots plus caFile.
+func externalClient(caFile string) (*http.Client, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("trio: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("trio: %s holds no PEM certificate", caFile)
+		}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr, Timeout: 15 * time.Second}, nil
 }
 
 // Trio is a running trio.
@@ -216,20 +270,37 @@ func Start(ctx context.Context, cfg Config) (_ *Trio, err error) {
 	if err != nil {
 		return nil, err
 	}
-	t.Resource, err = resserver.New(resserver.Config{
+	rc := resserver.Config{
 		Issuer: t.Auth.Issuer(), Audience: publicURL + "/resserver",
 		ClientID: ResourceClientID, ClientSecret: ResourceClientSecret,
 		HTTPClient: t.http, AllowedOrigins: []string{"http://localhost:8080", "http://localhost:4200"},
-		Logger: cfg.Logger,
-	})
-	if err != nil {
+		RequiredScope: cfg.ResourceServer.RequiredScope,
+		Logger:        cfg.Logger,
+	}
+	if rs := cfg.ResourceServer; rs.Issuer != "" {
+		rc.Issuer, rc.ClientID, rc.ClientSecret = rs.Issuer, rs.ClientID, rs.ClientSecret
+		if rs.Audience != "" {
+			rc.Audience = rs.Audience
+		}
+		if rc.HTTPClient, err = externalClient(rs.CAFile); err != nil {
+			return nil, err
+		}
+	}
+	if t.Resource, err = resserver.New(rc); err != nil {
 		return nil, err
 	}
-	t.Client, err = client.New(ctx, client.Config{
+	cc := client.Config{
 		Issuer: t.Auth.Issuer(), ClientID: WebClientID, ClientSecret: WebClientSecret,
 		PublicURL: publicURL, HTTPClient: t.http, Logger: cfg.Logger,
-	})
-	if err != nil {
+		Scopes: cfg.WebClient.Scopes, RedirectURL: cfg.WebClient.RedirectURL,
+	}
+	if wc := cfg.WebClient; wc.Issuer != "" {
+		cc.Issuer, cc.ClientID, cc.ClientSecret = wc.Issuer, wc.ClientID, wc.ClientSecret
+		if cc.HTTPClient, err = externalClient(wc.CAFile); err != nil {
+			return nil, err
+		}
+	}
+	if t.Client, err = client.New(ctx, cc); err != nil {
 		return nil, err
 	}
 	auth.set(wrap("authserver", t.Auth))
