@@ -156,20 +156,72 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     And the ID token "nonce" is the nonce of the request
 
   @OIDCC-3.1.2.1 @OIDCC-15.1
-  Scenario Outline: The optional request parameter <parameter> causes no error
+  Scenario Outline: The optional request parameter <parameter>=<value> causes no error
     When the client sends an authorization request with scope "openid"
     And the request has "<parameter>" set to "<value>"
     And the user logs in and approves the request
     Then the authorization response has a "code"
 
+    @oidf:oidcc-display-page
     Examples:
-      | parameter     | value                 |
-      | display       | page                  |
-      | display       | popup                 |
-      | login_hint    | someone@example.org   |
-      | ui_locales    | es-ES en              |
-      | claims_locales| es en                 |
-      | acr_values    | urn:oauthtrio:any-acr |
+      | parameter | value |
+      | display   | page  |
+
+    @oidf:oidcc-display-popup
+    Examples:
+      | parameter | value |
+      | display   | popup |
+
+    @oidf:oidcc-login-hint
+    Examples:
+      | parameter  | value               |
+      | login_hint | someone@example.org |
+
+    @oidf:oidcc-ui-locales
+    Examples:
+      | parameter  | value    |
+      | ui_locales | es-ES en |
+
+    @oidf:oidcc-claims-locales
+    Examples:
+      | parameter      | value |
+      | claims_locales | es en |
+
+    @oidf:oidcc-ensure-request-with-acr-values-succeeds
+    Examples:
+      | parameter  | value                 |
+      | acr_values | urn:oauthtrio:any-acr |
+
+  @OIDCC-3.1.3.7 @OIDCC-5.3.2 @oidf:oidcc-server
+  Scenario: The whole happy path: code, valid ID token, matching UserInfo
+    When the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    Then the authorization response echoes the state exactly
+    When the client exchanges the code
+    Then the response status is 200
+    And the ID token is valid
+    And the ID token "nonce" is the nonce of the request
+    When the client calls userinfo with GET and the access token in the header
+    Then the response status is 200
+    And the response "sub" is the ID token's "sub"
+
+  @needs:signing_alg:none @needs:registration @needs:dynamic_registration @OIDCC-3.1.3.7 @oidf:oidcc-idtoken-unsigned
+  Scenario: A client registered for unsigned ID tokens gets them
+    When the suite registers a copy of the client with "id_token_signed_response_alg" set to "none"
+    And the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    And the client exchanges the code
+    Then the response status is 200
+    And the ID token header "alg" is "none"
+
+  @needs:request_object @OIDCC-6.1 @oidf:oidcc-ensure-request-object-with-redirect-uri
+  Scenario: The redirect_uri of a request object wins over the query's
+    When the client sends an authorization request with scope "openid"
+    And the request carries its parameters in an unsigned request object
+    And the request's redirect_uri is changed by "an extra path"
+    And the response is expected at the registered redirect URI
+    And the user logs in and approves the request
+    Then the authorization response has a "code", or the browser shows an error
 
   @OIDCC-6.1 @OIDCC-6.2 @oidf:oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported
   Scenario: An unsigned request object is processed or refused as unsupported

@@ -71,6 +71,17 @@ Feature: UserInfo
     Then the response status is 200
     And the response has a "phone_number"
 
+  @should @needs:scope:profile @needs:scope:email @needs:scope:address @needs:scope:phone @OIDCC-5.4 @oidf:oidcc-scope-all
+  Scenario: All the standard scopes release their claims
+    Given the web client
+    And the user has authorized the client with scope "openid profile email address phone"
+    When the client calls userinfo with GET and the access token in the header
+    Then the response status is 200
+    And the response has the claims of the valid user for scope "profile"
+    And the response has the claims of the valid user for scope "email"
+    And the response has a "address"
+    And the response has a "phone_number"
+
   @needs:claims_parameter @OIDCC-5.5 @oidf:oidcc-claims-essential
   Scenario: An essential claim asked for with the claims parameter is returned
     Given the web client

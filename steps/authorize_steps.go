@@ -211,6 +211,9 @@ func (s *scenario) authorize(user *target.User, deny bool) error {
 		return err
 	}
 	prefix := a.params.Get("redirect_uri")
+	if a.expectAt != "" {
+		prefix = a.expectAt
+	}
 	if prefix == "" {
 		prefix = s.client.RedirectURI
 	}

@@ -210,18 +210,32 @@ func (s *scenario) requestEssentialUserinfoClaim(claim string) error {
 // registerCopyWithAuthMethod registers a client like the current one but
 // authenticating with method, and makes it the scenario's client.
 func (s *scenario) registerCopyWithAuthMethod(method string) error {
+	return s.registerCopy("token_endpoint_auth_method", method)
+}
+
+// registerCopy registers a client like the current one with one metadata
+// member set (RFC 7591 §2), and makes it the scenario's client.
+func (s *scenario) registerCopy(member, value string) error {
 	if err := s.needClient(); err != nil {
 		return err
 	}
 	if s.run.meta.RegistrationEndpoint == "" || !s.run.cfg.Registration.Enabled {
 		return s.notApplicable("dynamic registration is not enabled for this target")
 	}
+	method := s.client.AuthMethod
+	if method == "" {
+		method = target.AuthClientSecretBasic
+	}
 	md := map[string]any{
-		"client_name":                "oauthtrio conformance suite (" + method + ")",
+		"client_name":                "oauthtrio conformance suite (" + member + " " + value + ")",
 		"redirect_uris":              []string{s.client.RedirectURI},
 		"grant_types":                []string{"authorization_code"},
 		"response_types":             []string{"code"},
 		"token_endpoint_auth_method": method,
+	}
+	md[member] = value
+	if member == "token_endpoint_auth_method" {
+		method = value
 	}
 	if len(s.client.Scopes) > 0 {
 		md["scope"] = s.client.Scopes.String()
@@ -238,4 +252,33 @@ func (s *scenario) registerCopyWithAuthMethod(method string) error {
 	c.Scopes = s.client.Scopes
 	s.client = &c
 	return nil
+}
+
+func (s *scenario) idTokenHeaderIs(name, value string) error {
+	t, err := s.idToken()
+	if err != nil {
+		return err
+	}
+	if t.header[name] != value {
+		return fmt.Errorf("the ID token header %q is %v, expected %q", name, t.header[name], value)
+	}
+	return nil
+}
+
+// expectAtRegisteredURI: the response must come to the registered redirect
+// URI whatever the query says (OIDC Core §6.1: the request object wins).
+func (s *scenario) expectAtRegisteredURI() error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	a.expectAt = s.client.RedirectURI
+	return nil
+}
+
+func (s *scenario) codeOrErrorPage() error {
+	if s.onErrorPage() {
+		return nil
+	}
+	return s.callbackHas("code")
 }

@@ -46,6 +46,9 @@ type authRequest struct {
 	params   url.Values
 	verifier string
 	post     bool
+	// expectAt, when set, is where the response must arrive instead of
+	// the redirect_uri parameter.
+	expectAt string
 }
 
 func (r *run) initializeScenario(sc *godog.ScenarioContext) {
@@ -217,6 +220,10 @@ func (s *scenario) registerSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the response has a "([^"]*)"$`, s.responseHasMember)
 	sc.Step(`^the request asks for the essential userinfo claim "([^"]*)"$`, s.requestEssentialUserinfoClaim)
 	sc.Step(`^the suite registers a copy of the client with token_endpoint_auth_method "([^"]*)"$`, s.registerCopyWithAuthMethod)
+	sc.Step(`^the suite registers a copy of the client with "([^"]*)" set to "([^"]*)"$`, s.registerCopy)
+	sc.Step(`^the ID token header "([^"]*)" is "([^"]*)"$`, s.idTokenHeaderIs)
+	sc.Step(`^the response is expected at the registered redirect URI$`, s.expectAtRegisteredURI)
+	sc.Step(`^the authorization response has a "code", or the browser shows an error$`, s.codeOrErrorPage)
 
 	// Generic assertions on the last HTTP response.
 	sc.Step(`^the response status is (\d+)$`, s.statusIs)

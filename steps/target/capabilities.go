@@ -126,6 +126,11 @@ var needs = []need{
 			}
 			return "prompt=none is an OpenID Connect feature and the issuer does not look like an OpenID provider"
 		}},
+	{"request_object", SourceDiscovery,
+		func(m *Metadata, _ string) bool { return m.RequestParameterSupported },
+		func(*Metadata, string) string {
+			return "the issuer's discovery document does not set request_parameter_supported to true (OIDC Discovery §3)"
+		}},
 	{"claims_parameter", SourceDiscovery,
 		func(m *Metadata, _ string) bool { return m.ClaimsParameterSupported },
 		func(*Metadata, string) string {
