@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/oauthtrio/oauthtrio/reference/authserver"
 	"github.com/oauthtrio/oauthtrio/reference/store"
@@ -41,7 +42,7 @@ const (
 )
 
 // referenceCodeLifespan is the reference's code lifetime during a run.
-const referenceCodeLifespan = 10 * time.Second
+const referenceCodeLifespan = 6 * time.Second
 
 type reference struct {
 	trio     *trio.Trio
@@ -59,6 +60,12 @@ func startReference(ctx context.Context, opts ReferenceOptions) (*reference, *ta
 	if tc.AuthServer.AuthorizeCodeLifespan <= 0 {
 		// Short enough for the expired-code scenario to wait it out.
 		tc.AuthServer.AuthorizeCodeLifespan = referenceCodeLifespan
+	}
+	if tc.FixtureHashCost == 0 {
+		// The in-process reference lives for one run and its fixtures are
+		// public: bcrypt's minimum cost keeps logins from dominating the
+		// run's CPU time.
+		tc.FixtureHashCost = bcrypt.MinCost
 	}
 	tc.Addr = "127.0.0.1:0"
 	tc.PublicURL = ""
@@ -80,7 +87,7 @@ func startReference(ctx context.Context, opts ReferenceOptions) (*reference, *ta
 	redirect := probe.URL()
 	_ = probe.Close()
 
-	secret, err := authserver.HashSecret(refSecret)
+	secret, err := authserver.HashSecretCost(refSecret, tc.FixtureHashCost)
 	if err != nil {
 		t.Close(ctx)
 		return nil, nil, err

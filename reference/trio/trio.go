@@ -60,6 +60,11 @@ type Config struct {
 	// published for KeyOverlap (default: the access token lifespan + 1 h).
 	RotateKey bool
 
+	// FixtureHashCost is the bcrypt cost of the fixtures' passwords and
+	// secrets; zero means authserver.SecretCost. A throw-away test trio,
+	// whose fixtures are public anyway, may go lower to save CPU.
+	FixtureHashCost int
+
 	// AuthServer tunes the authorization server; PublicURL, GlobalSecret
 	// and Hooks are filled in here.
 	AuthServer authserver.Config
@@ -352,7 +357,13 @@ func (t *Trio) openStore(ctx context.Context, cfg Config, publicURL string) erro
 	if err != nil {
 		return err
 	}
-	return f.Apply(ctx, t.Store, publicURL, authserver.HashSecret)
+	cost := cfg.FixtureHashCost
+	if cost <= 0 {
+		cost = authserver.SecretCost
+	}
+	return f.Apply(ctx, t.Store, publicURL, func(secret string) ([]byte, error) {
+		return authserver.HashSecretCost(secret, cost)
+	})
 }
 
 // globalSecret is kept in the state directory so codes and refresh tokens
