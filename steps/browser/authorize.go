@@ -17,6 +17,9 @@ var (
 	ErrLoginFailed = errors.New("the login was refused")
 	// ErrErrorPage: the provider showed its error page instead of redirecting.
 	ErrErrorPage = errors.New("the provider showed an error page")
+	// ErrUserInteraction: an unattended authorization reached a page that
+	// asks the user for something.
+	ErrUserInteraction = errors.New("the provider asked the user to interact")
 	// ErrNoDenySelector: the profile cannot deny consent.
 	ErrNoDenySelector = errors.New("the login profile has no consent.deny selector")
 )
@@ -227,6 +230,10 @@ type AuthorizeRequest struct {
 	Password string
 	// DenyConsent answers the consent page with deny instead of approve.
 	DenyConsent bool
+	// Unattended stops at a login or consent page with ErrUserInteraction:
+	// the request expects the provider to answer by itself (an error
+	// page, an error response, or prompt=none's silent answer).
+	Unattended bool
 	// Timeout bounds the whole flow; zero means four action timeouts.
 	Timeout time.Duration
 }
@@ -291,13 +298,17 @@ func (s *Session) Authorize(ctx context.Context, req AuthorizeRequest) (*Authori
 		}
 		res.Final = k
 		res.Trace = append(res.Trace, k.String()+" "+st.URL)
-		switch k {
-		case PageRedirected:
+		switch {
+		case k == PageRedirected:
 			res.RedirectURL = st.URL
 			return res, nil
-		case PageErrorPage:
+		case k == PageErrorPage:
 			return res, fmt.Errorf("browser: at %s: %w", st.URL, ErrErrorPage)
-		case PageLogin:
+		case req.Unattended:
+			res.LoginShown = res.LoginShown || k == PageLogin
+			res.ConsentShown = res.ConsentShown || k == PageConsent
+			return res, fmt.Errorf("browser: the provider showed its %s at %s: %w", k, st.URL, ErrUserInteraction)
+		case k == PageLogin:
 			if res.LoginShown {
 				return res, fmt.Errorf("browser: the login page came back after submitting the credentials of %q: %w", req.Username, ErrLoginFailed)
 			}
@@ -305,7 +316,7 @@ func (s *Session) Authorize(ctx context.Context, req AuthorizeRequest) (*Authori
 			if err := d.submitLogin(fctx, st, req.Username, req.Password); err != nil {
 				return res, err
 			}
-		case PageConsent:
+		case k == PageConsent:
 			if res.ConsentShown {
 				return res, fmt.Errorf("browser: the consent page came back after answering it at %s", st.URL)
 			}
