@@ -228,8 +228,17 @@ func (r *run) prepare(opts Options) error {
 	dctx, cancel := context.WithTimeout(r.ctx, cfg.Timeouts.HTTP)
 	defer cancel()
 	meta, err := target.Discover(dctx, hc, cfg.Issuer)
+	if err != nil && len(cfg.Endpoints) == 0 {
+		// Without metadata nothing can be tested; saying "not applicable"
+		// to every scenario would pass a run that tested nothing.
+		hint := ""
+		if strings.Contains(err.Error(), "certificate") {
+			hint = " (for a self-signed issuer, set tls.ca_file or tls.insecure in the target configuration, or pass -ca-file or -insecure)"
+		}
+		return fmt.Errorf("the discovery document of %s could not be read: %w%s", cfg.Issuer, err, hint)
+	}
 	if err != nil {
-		fmt.Fprintf(opts.Output, "  discovery failed: %v\n", err)
+		fmt.Fprintf(opts.Output, "  discovery failed, using the configured endpoints: %v\n", err)
 		r.caps = target.NoDiscovery(err)
 		r.meta = &target.Metadata{}
 	} else {

@@ -29,6 +29,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 	concurrency := fs.Int("concurrency", 4, "scenarios run at once")
 	profile := fs.String("profile", "", `login page profile: reference, iris, node-oidc-provider or auto`)
 	chromium := fs.String("chromium", "", "Chromium executable; default the installed chromium")
+	caFile := fs.String("ca-file", "", "PEM certificate to trust for the issuer (overrides tls.ca_file)")
+	insecure := fs.Bool("insecure", false, "accept any certificate from the issuer (throw-away test issuers only)")
 	targetName := fs.String("target", "", `a target to start: iris-container (IRIS and its web gateway in Docker, image from $`+iriscontainer.EnvImage+`)`)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: oauthtrio check [flags]
@@ -95,6 +97,12 @@ Flags:
 		fmt.Fprintln(stderr, "oauthtrio check: no -config: only the scenarios that need no client or user can run")
 	}
 	if cfg != nil {
+		if *caFile != "" {
+			cfg.TLS.CAFile = *caFile
+		}
+		if *insecure {
+			cfg.TLS.Insecure = true
+		}
 		if err := cfg.Validate(); err != nil {
 			fmt.Fprintf(stderr, "oauthtrio check: %v\n", err)
 			return 2
