@@ -59,7 +59,13 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.cfg.Registration == RegistrationToken && !s.validInitialAccessToken(r) {
-		// RFC 7591 §3: the initial access token is an OAuth bearer token.
+		// RFC 7591 §3: the initial access token is an OAuth bearer token,
+		// so RFC 6750 §3.1 applies: no error code when none was sent.
+		if r.Header.Get("Authorization") == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+s.issuer+`"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error_description": "An initial access token is required to register."})
+			return
+		}
 		s.bearerError(w, http.StatusUnauthorized, "invalid_token", "A valid initial access token is required to register.")
 		return
 	}
