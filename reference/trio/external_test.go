@@ -38,30 +38,25 @@ func TestPartsAgainstAnotherIssuer(t *testing.T) {
 		},
 	})
 
+	// resourceStatus gets a Postman token from tokens and shows it to the
+	// front's resource server.
+	resourceStatus := func(t *testing.T, tokens *trio.Trio) int {
+		status, body := postForm(t, tokens, tokens.Issuer()+"/token", postmanClientID, postmanClientSecret,
+			url.Values{"grant_type": {"client_credentials"}, "scope": {"my/scope"}})
+		require.Equal(t, http.StatusOK, status, body)
+		req, err := http.NewRequest(http.MethodGet, front.URL()+"/resserver/protected-resources/", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+body["access_token"].(string))
+		resp, err := front.HTTPClient().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		return resp.StatusCode
+	}
 	t.Run("the resource server accepts the other issuer's token", func(t *testing.T) {
-		status, body := postForm(t, issuer, issuer.Issuer()+"/token", postmanClientID, postmanClientSecret,
-			url.Values{"grant_type": {"client_credentials"}, "scope": {"my/scope"}})
-		require.Equal(t, http.StatusOK, status, body)
-		req, err := http.NewRequest(http.MethodGet, front.URL()+"/resserver/protected-resources/", nil)
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+body["access_token"].(string))
-		resp, err := front.HTTPClient().Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Equal(t, http.StatusOK, resourceStatus(t, issuer))
 	})
-
 	t.Run("the resource server refuses its own issuer's token", func(t *testing.T) {
-		status, body := postForm(t, front, front.Issuer()+"/token", postmanClientID, postmanClientSecret,
-			url.Values{"grant_type": {"client_credentials"}, "scope": {"my/scope"}})
-		require.Equal(t, http.StatusOK, status, body)
-		req, err := http.NewRequest(http.MethodGet, front.URL()+"/resserver/protected-resources/", nil)
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+body["access_token"].(string))
-		resp, err := front.HTTPClient().Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		require.Equal(t, http.StatusUnauthorized, resourceStatus(t, front))
 	})
 
 	t.Run("the web client sends the user to the other issuer", func(t *testing.T) {
