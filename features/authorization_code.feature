@@ -236,3 +236,9 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     And the request carries its parameters by reference in a request_uri
     And the user logs in and approves the request
     Then the authorization response has a code or error "request_uri_not_supported"
+
+  @should @RFC9700-4.16
+  Scenario: The page behind the authorization endpoint refuses to be framed
+    When the client sends an authorization request with scope "openid"
+    And the suite fetches the authorization request's page without a browser
+    Then the page forbids framing with X-Frame-Options or a CSP frame-ancestors directive

@@ -221,6 +221,8 @@ func (s *scenario) registerSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the request asks for the essential userinfo claim "([^"]*)"$`, s.requestEssentialUserinfoClaim)
 	sc.Step(`^the suite registers a copy of the client with token_endpoint_auth_method "([^"]*)"$`, s.registerCopyWithAuthMethod)
 	sc.Step(`^the suite registers a copy of the client with "([^"]*)" set to "([^"]*)"$`, s.registerCopy)
+	sc.Step(`^the suite fetches the authorization request's page without a browser$`, s.fetchAuthorizationPage)
+	sc.Step(`^the page forbids framing with X-Frame-Options or a CSP frame-ancestors directive$`, s.pageForbidsFraming)
 	sc.Step(`^the ID token header "([^"]*)" is "([^"]*)"$`, s.idTokenHeaderIs)
 	sc.Step(`^the response is expected at the registered redirect URI$`, s.expectAtRegisteredURI)
 	sc.Step(`^the authorization response has a "code", or the browser shows an error$`, s.codeOrErrorPage)

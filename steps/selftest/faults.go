@@ -436,6 +436,17 @@ func Faults() []Fault {
 			},
 		},
 		{
+			Name: "framing-allowed", Tags: "@RFC9700-4.16",
+			Description: "the login page may be framed by any site (clickjacking)",
+			inject: func(b *broken) {
+				b.middleware("authserver", func(next http.Handler) http.Handler {
+					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						next.ServeHTTP(framable{w}, r)
+					})
+				})
+			},
+		},
+		{
 			Name: "cache-control-missing", Tags: "@RFC6749-5.1",
 			Description: "token responses may be cached",
 			inject: func(b *broken) {

@@ -83,3 +83,21 @@ func autoApprove(r *http.Request, c *captured) *http.Request {
 func unescapeHTML(s string) string {
 	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">").Replace(s)
 }
+
+// framable drops the anti-framing headers from every response.
+type framable struct{ http.ResponseWriter }
+
+func (f framable) strip() {
+	f.Header().Del("X-Frame-Options")
+	f.Header().Del("Content-Security-Policy")
+}
+
+func (f framable) WriteHeader(status int) {
+	f.strip()
+	f.ResponseWriter.WriteHeader(status)
+}
+
+func (f framable) Write(p []byte) (int, error) {
+	f.strip()
+	return f.ResponseWriter.Write(p)
+}

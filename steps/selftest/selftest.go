@@ -58,12 +58,9 @@ func runFault(ctx context.Context, f Fault) Outcome {
 		o.Err = err
 		return o
 	}
+	o.Caught = caughtBy(res.Report)
 	for _, s := range res.Report.Scenarios() {
-		switch s.Status {
-		case report.StatusFailed, report.StatusWarning:
-			o.Caught = append(o.Caught, s.Name)
-			o.Ran++
-		case report.StatusPassed:
+		if s.Status == report.StatusPassed || s.Status == report.StatusFailed || s.Status == report.StatusWarning {
 			o.Ran++
 		}
 	}
@@ -101,6 +98,17 @@ func Missed(outcomes []Outcome) []string {
 	for _, o := range outcomes {
 		if o.Err != nil || len(o.Caught) == 0 {
 			names = append(names, o.Fault.Name)
+		}
+	}
+	return names
+}
+
+// caughtBy lists the scenarios that failed, or warned for a SHOULD.
+func caughtBy(r *report.Report) []string {
+	var names []string
+	for _, s := range r.Scenarios() {
+		if s.Status == report.StatusFailed || s.Status == report.StatusWarning {
+			names = append(names, s.Name)
 		}
 	}
 	return names
