@@ -2,7 +2,6 @@ package steps
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -151,9 +150,4 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = append([]string(nil), vs...)
 	}
 	return out
-}
-
-// contextWithTimeout bounds one call with the target's HTTP timeout.
-func (s *scenario) timeout() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(s.ctx, s.run.cfg.Timeouts.HTTP)
 }

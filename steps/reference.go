@@ -45,8 +45,7 @@ const (
 const referenceCodeLifespan = 6 * time.Second
 
 type reference struct {
-	trio     *trio.Trio
-	listener *target.RedirectListener
+	trio *trio.Trio
 }
 
 func (r *reference) close(ctx context.Context) error {

@@ -131,13 +131,3 @@ func (c *consents) covers(user, client string, scopes []string) bool {
 	}
 	return true
 }
-
-func (c *consents) revoke(user string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k := range c.m {
-		if len(k) > len(user) && k[:len(user)+1] == user+"\x00" {
-			delete(c.m, k)
-		}
-	}
-}

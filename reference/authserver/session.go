@@ -1,8 +1,6 @@
 package authserver
 
 import (
-	"time"
-
 	"github.com/mohae/deepcopy"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/openid"
@@ -66,21 +64,4 @@ func (s *Session) Clone() fosite.Session {
 		return nil
 	}
 	return deepcopy.Copy(s).(*Session)
-}
-
-// SetExpiresAt and the other promoted setters need a non-nil
-// DefaultSession; this guards sessions decoded from older records.
-func (s *Session) ensure() {
-	if s.DefaultSession == nil {
-		s.DefaultSession = &openid.DefaultSession{}
-	}
-	if s.Claims == nil {
-		s.Claims = &jwt.IDTokenClaims{}
-	}
-	if s.Headers == nil {
-		s.Headers = &jwt.Headers{}
-	}
-	if s.ExpiresAt == nil {
-		s.ExpiresAt = map[fosite.TokenType]time.Time{}
-	}
 }

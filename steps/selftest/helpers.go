@@ -68,10 +68,7 @@ func autoApprove(r *http.Request, c *captured) *http.Request {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	// The browser's cookies, with those the page itself has just set.
-	cookies := r.Cookies()
-	for _, sc := range (&http.Response{Header: c.header}).Cookies() {
-		cookies = append(cookies, sc)
-	}
+	cookies := append(r.Cookies(), (&http.Response{Header: c.header}).Cookies()...)
 	for _, ck := range cookies {
 		req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
 	}
