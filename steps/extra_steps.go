@@ -127,11 +127,7 @@ func (s *scenario) callbackCodeOrError(errCode string) error {
 }
 
 func (s *scenario) idTokenLaterThanFirst(claim string) error {
-	t, err := s.idToken()
-	if err != nil {
-		return err
-	}
-	first, err := s.firstIDToken()
+	t, first, err := s.latestAndFirstIDTokens()
 	if err != nil {
 		return err
 	}

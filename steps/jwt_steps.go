@@ -269,12 +269,19 @@ func (s *scenario) firstIDToken() (*jws, error) {
 	return decodeJWS(s.first.id)
 }
 
-func (s *scenario) idTokenSubSameAsFirst() error {
-	t, err := s.idToken()
-	if err != nil {
-		return err
+// latestAndFirstIDTokens are the latest ID token and the first one.
+func (s *scenario) latestAndFirstIDTokens() (latest, first *jws, err error) {
+	if latest, err = s.idToken(); err != nil {
+		return nil, nil, err
 	}
-	first, err := s.firstIDToken()
+	if first, err = s.firstIDToken(); err != nil {
+		return nil, nil, err
+	}
+	return latest, first, nil
+}
+
+func (s *scenario) idTokenSubSameAsFirst() error {
+	t, first, err := s.latestAndFirstIDTokens()
 	if err != nil {
 		return err
 	}
