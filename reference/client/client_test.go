@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/htmlnode"
 )
 
 // harness runs the client behind its own TLS server, as the front would,
@@ -122,44 +124,13 @@ func csrfOf(t *testing.T, doc *html.Node) string {
 	return token
 }
 
-func walk(n *html.Node, found func(*html.Node) bool) *html.Node {
-	if found(n) {
-		return n
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if m := walk(c, found); m != nil {
-			return m
-		}
-	}
-	return nil
-}
-
-func byID(doc *html.Node, id string) *html.Node {
-	return walk(doc, func(n *html.Node) bool { return n.Type == html.ElementNode && attr(n, "id") == id })
-}
-
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func textOf(n *html.Node) string {
-	if n == nil {
-		return ""
-	}
-	var b strings.Builder
-	walk(n, func(c *html.Node) bool {
-		if c.Type == html.TextNode {
-			b.WriteString(c.Data)
-		}
-		return false
-	})
-	return b.String()
-}
+// The page helpers of reference/internal/htmlnode, by their short names.
+var (
+	walk   = htmlnode.Find
+	byID   = htmlnode.ByID
+	attr   = htmlnode.Attr
+	textOf = htmlnode.Text
+)
 
 // textByID returns the text of the element with that id, failing if absent.
 func textByID(t *testing.T, doc *html.Node, id string) string {

@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
+	"github.com/oauthtrio/oauthtrio/reference/internal/htmlnode"
+
 	"github.com/oauthtrio/oauthtrio/reference/authserver"
 	"github.com/oauthtrio/oauthtrio/reference/store"
 	"github.com/oauthtrio/oauthtrio/reference/trio"
@@ -207,41 +209,13 @@ func authorizationResponse(t *testing.T, p *page) url.Values {
 	return p.location.Query()
 }
 
-func walk(n *html.Node, found func(*html.Node) bool) *html.Node {
-	if found(n) {
-		return n
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if m := walk(c, found); m != nil {
-			return m
-		}
-	}
-	return nil
-}
-
-func byID(doc *html.Node, id string) *html.Node {
-	return walk(doc, func(n *html.Node) bool { return n.Type == html.ElementNode && attr(n, "id") == id })
-}
-
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func textOf(n *html.Node) string {
-	var b strings.Builder
-	walk(n, func(c *html.Node) bool {
-		if c.Type == html.TextNode {
-			b.WriteString(c.Data)
-		}
-		return false
-	})
-	return b.String()
-}
+// The page helpers of reference/internal/htmlnode, by their short names.
+var (
+	walk   = htmlnode.Find
+	byID   = htmlnode.ByID
+	attr   = htmlnode.Attr
+	textOf = htmlnode.Text
+)
 
 // postForm makes a back-channel form POST with HTTP Basic client
 // authentication (RFC 6749 §2.3.1) and decodes a JSON answer, if any.
