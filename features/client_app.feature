@@ -1,4 +1,4 @@
-@needs:reference_client @needs:user:valid @needs:browser
+@needs:client_app @needs:user:valid @needs:browser
 Feature: The reference client application end to end
   The IRIS workshop's client page: the user clicks "Authorize using
   AuthServer", logs in, consents, and the page shows the tokens and the

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/oauthtrio/oauthtrio/steps/browser"
-	"github.com/oauthtrio/oauthtrio/steps/target"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
 
 func randomValue() string {
@@ -197,7 +197,7 @@ func (s *scenario) session() (*browser.Session, error) {
 
 // authorize drives the authorization request through the browser and
 // keeps the response the redirect URI received.
-func (s *scenario) authorize(user *target.User, deny bool) error {
+func (s *scenario) authorize(user *issuer.User, deny bool) error {
 	a, err := s.request()
 	if err != nil {
 		return err
@@ -255,7 +255,7 @@ func responseParams(raw string) url.Values {
 	return q
 }
 
-func (s *scenario) validUser() (*target.User, error) {
+func (s *scenario) validUser() (*issuer.User, error) {
 	if s.run.cfg.Users.Valid == nil {
 		return nil, s.notApplicable("no valid test user is configured")
 	}

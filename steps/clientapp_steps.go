@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oauthtrio/oauthtrio/steps/target"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
 
 // clientAppControls maps what the user clicks on the reference client page
@@ -19,15 +19,16 @@ var clientAppControls = map[string]string{
 	"Authorize using AuthServer": "#authorize",
 }
 
-func (s *scenario) clientAppURL() (string, error) {
-	if s.run.ref == nil {
-		return "", s.notApplicable("only the built-in reference trio has the reference client application")
+func (s *scenario) clientApp() (*issuer.ClientApp, error) {
+	app := s.run.cfg.ClientApp
+	if app == nil || app.URL == "" {
+		return nil, s.notApplicable("the target configuration has no client_app.url")
 	}
-	return s.run.ref.trio.URL() + "/client/application/", nil
+	return app, nil
 }
 
 func (s *scenario) openClientApp() error {
-	u, err := s.clientAppURL()
+	app, err := s.clientApp()
 	if err != nil {
 		return err
 	}
@@ -35,7 +36,7 @@ func (s *scenario) openClientApp() error {
 	if err != nil {
 		return err
 	}
-	return sess.Navigate(u)
+	return sess.Navigate(app.URL)
 }
 
 // waitForText polls the page until selector's text contains want.
@@ -91,23 +92,23 @@ func (s *scenario) userLogsInInBrowser() error {
 	if err != nil {
 		return err
 	}
-	back, err := s.clientAppURL()
+	app, err := s.clientApp()
 	if err != nil {
 		return err
 	}
 	p := s.run.profile
 	if p == nil {
-		return errors.New("the reference client needs the reference login profile")
+		return errors.New("signing in through the client application needs a named login profile (profile: in the target configuration or --profile)")
 	}
-	// The flow ends at the client's callback, which then shows the page.
-	callback := back + "callback"
-	if _, err := s.browser.Login(p, callback, u.Username, u.Password); err != nil {
+	// The flow ends at the application's redirect URI, which then shows
+	// its page.
+	if _, err := s.browser.Login(p, app.RedirectURI, u.Username, u.Password); err != nil {
 		return err
 	}
-	if _, err := s.browser.Consent(p, callback, true); err != nil {
+	if _, err := s.browser.Consent(p, app.RedirectURI, true); err != nil {
 		return err
 	}
-	_, err = s.browser.WaitForURLPrefix(back)
+	_, err = s.browser.WaitForURLPrefix(app.URL)
 	return err
 }
 
@@ -154,7 +155,7 @@ func (s *scenario) register(metadata map[string]any) error {
 		return err
 	}
 	if r.status == http.StatusCreated && r.json != nil {
-		c := &target.Client{AuthMethod: target.AuthClientSecretBasic}
+		c := &issuer.Client{AuthMethod: issuer.AuthClientSecretBasic}
 		c.ID, _ = r.json["client_id"].(string)
 		c.Secret, _ = r.json["client_secret"].(string)
 		if m, _ := r.json["token_endpoint_auth_method"].(string); m != "" {
@@ -180,9 +181,9 @@ func (s *scenario) registerServiceClient() error {
 		"client_name":                "oauthtrio conformance suite (service)",
 		"grant_types":                []string{"client_credentials"},
 		"response_types":             []string{},
-		"token_endpoint_auth_method": target.AuthClientSecretBasic,
+		"token_endpoint_auth_method": issuer.AuthClientSecretBasic,
 	}
-	if svc, ok := s.run.cfg.Client(target.RoleService); ok && len(svc.Scopes) > 0 {
+	if svc, ok := s.run.cfg.Client(issuer.RoleService); ok && len(svc.Scopes) > 0 {
 		md["scope"] = svc.Scopes.String()
 	}
 	return s.register(md)

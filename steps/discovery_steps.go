@@ -10,16 +10,16 @@ import (
 	"github.com/cucumber/godog"
 	jose "github.com/go-jose/go-jose/v4"
 
-	"github.com/oauthtrio/oauthtrio/steps/target"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
 
 func (s *scenario) fetchDiscovery() error {
-	_, err := s.get(target.OpenIDConfigurationURL(s.run.cfg.Issuer), nil)
+	_, err := s.get(issuer.OpenIDConfigurationURL(s.run.cfg.Issuer), nil)
 	return err
 }
 
 func (s *scenario) fetchRFC8414() error {
-	u, err := target.OAuthServerMetadataURL(s.run.cfg.Issuer)
+	u, err := issuer.OAuthServerMetadataURL(s.run.cfg.Issuer)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/oauthtrio/oauthtrio/steps/target"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
 
 // wait lets time pass at the issuer; it is only used where nothing can be
@@ -32,11 +32,7 @@ func (s *scenario) wait(d time.Duration) error {
 func (s *scenario) waitSeconds(n int) error { return s.wait(time.Duration(n) * time.Second) }
 
 func (s *scenario) waitCodeReuse() error {
-	d := s.run.cfg.Waits.CodeReuse
-	if d <= 0 {
-		d = target.DefaultCodeReuseWait
-	}
-	return s.wait(d)
+	return s.wait(s.run.cfg.Waits.CodeReuse)
 }
 
 func (s *scenario) waitCodeExpiry() error {
@@ -224,7 +220,7 @@ func (s *scenario) registerCopy(member, value string) error {
 	}
 	method := s.client.AuthMethod
 	if method == "" {
-		method = target.AuthClientSecretBasic
+		method = issuer.AuthClientSecretBasic
 	}
 	md := map[string]any{
 		"client_name":                "oauthtrio conformance suite (" + member + " " + value + ")",

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
 	"github.com/oauthtrio/oauthtrio/steps/report"
-	"github.com/oauthtrio/oauthtrio/steps/target"
 )
 
 // response is the last HTTP answer a scenario received; the generic
@@ -109,7 +109,7 @@ func (s *scenario) get(u string, header http.Header) (*response, error) {
 
 // postForm sends an application/x-www-form-urlencoded POST, authenticated
 // as client (nil: no client authentication).
-func (s *scenario) postForm(u string, form url.Values, client *target.Client, header http.Header) (*response, error) {
+func (s *scenario) postForm(u string, form url.Values, client *issuer.Client, header http.Header) (*response, error) {
 	form = cloneValues(form)
 	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, u, nil)
 	if err != nil {
@@ -131,12 +131,12 @@ func (s *scenario) postForm(u string, form url.Values, client *target.Client, he
 
 // authenticate adds the client's credentials the way its auth method says.
 // RFC 6749 §2.3.1: HTTP Basic credentials are form-encoded first.
-func authenticate(req *http.Request, form url.Values, c *target.Client) {
+func authenticate(req *http.Request, form url.Values, c *issuer.Client) {
 	switch c.AuthMethod {
-	case target.AuthClientSecretPost:
+	case issuer.AuthClientSecretPost:
 		form.Set("client_id", c.ID)
 		form.Set("client_secret", c.Secret)
-	case target.AuthNone:
+	case issuer.AuthNone:
 		form.Set("client_id", c.ID)
 	default:
 		cred := url.QueryEscape(c.ID) + ":" + url.QueryEscape(c.Secret)

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oauthtrio/oauthtrio/steps/peer"
-	"github.com/oauthtrio/oauthtrio/steps/target"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
+	"github.com/oauthtrio/oauthtrio/steps/launch/peer"
 )
 
 // requirePeersEnv makes a missing Node.js or npm registry a failure instead
@@ -17,7 +17,7 @@ import (
 const requirePeersEnv = "OAUTHTRIO_REQUIRE_PEERS"
 
 // TestNodeOIDCProvider runs the whole suite against node-oidc-provider, a
-// certified OpenID provider (fixtures/peers/node-oidc-provider), and fails
+// certified OpenID provider (testdata/peers/node-oidc-provider), and fails
 // on any MUST failure that its expected-failures file does not explain.
 // A suite that only ever met its own reference would learn that
 // reference's habits; a second, independent provider keeps it honest.
@@ -27,7 +27,7 @@ func TestNodeOIDCProvider(t *testing.T) {
 		t.Skip("the peer run installs npm packages and drives a browser; skipped with -short")
 	}
 	ctx := t.Context()
-	const fixture = "../fixtures/peers/node-oidc-provider"
+	const fixture = "../testdata/peers/node-oidc-provider"
 	dir := t.TempDir()
 	err := peer.InstallNPM(ctx, fixture, dir, "package.json", "package-lock.json", "server.mjs")
 	if errors.Is(err, peer.ErrUnavailable) {
@@ -62,19 +62,19 @@ func TestNodeOIDCProvider(t *testing.T) {
 			t.Logf("node-oidc-provider's output:\n%s", proc.Output())
 		}
 	})
-	issuer := "http://127.0.0.1:" + issuerPort
+	issuerURL := "http://127.0.0.1:" + issuerPort
 	start := time.Now()
-	if err := proc.WaitForDiscovery(ctx, issuer, 100*time.Millisecond, 30*time.Second); err != nil {
+	if err := proc.WaitForDiscovery(ctx, issuerURL, 100*time.Millisecond, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("node-oidc-provider answered discovery after %s", time.Since(start).Round(time.Millisecond))
 
-	cfg, err := target.LoadConfig("../fixtures/targets/node-oidc-provider.yaml")
+	cfg, err := issuer.LoadConfig(fixture + "/target.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Issuer != issuer {
-		t.Fatalf("the target configuration names the issuer %s, the peer runs at %s", cfg.Issuer, issuer)
+	if cfg.Issuer != issuerURL {
+		t.Fatalf("the target configuration names the issuer %s, the peer runs at %s", cfg.Issuer, issuerURL)
 	}
 	reportDir := filepath.Join(t.TempDir(), "report")
 	if d := os.Getenv("OAUTHTRIO_REPORT_DIR"); d != "" {
@@ -82,8 +82,7 @@ func TestNodeOIDCProvider(t *testing.T) {
 	}
 	// No TestingT: godog would fail the test on @should warnings and
 	// expected failures, which only the report's verdict tells apart.
-	res, err := Run(ctx, Options{
-		Config:    cfg,
+	res, err := Run(ctx, cfg, Options{
 		ReportDir: reportDir,
 		Tags:      os.Getenv("OAUTHTRIO_TAGS"),
 		Output:    newTestOutput(t),

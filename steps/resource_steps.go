@@ -15,7 +15,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/oauthtrio/oauthtrio/steps/target"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
 
 func bearer(token string) http.Header {
@@ -126,7 +126,7 @@ func (s *scenario) responseHasUserClaims(scope string) error {
 	return nil
 }
 
-func (s *scenario) introspect(token string, caller *target.Client) error {
+func (s *scenario) introspect(token string, caller *issuer.Client) error {
 	endpoint := s.run.meta.IntrospectionEndpoint
 	if endpoint == "" {
 		return errors.New("the discovery document has no introspection_endpoint")
@@ -145,7 +145,7 @@ func (s *scenario) introspectAccessToken() error {
 }
 
 func (s *scenario) introspectToken(token string) error {
-	in, err := s.clientFor(target.RoleIntrospector)
+	in, err := s.clientFor(issuer.RoleIntrospector)
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (s *scenario) introspectUnauthenticated(token string) error {
 	return s.introspect(token, nil)
 }
 
-func (s *scenario) revoke(token, hint string, caller *target.Client) error {
+func (s *scenario) revoke(token, hint string, caller *issuer.Client) error {
 	endpoint := s.run.meta.RevocationEndpoint
 	if endpoint == "" {
 		return errors.New("the discovery document has no revocation_endpoint")
@@ -194,7 +194,7 @@ func (s *scenario) otherClientRevokes() error {
 	if err := s.needTokens(); err != nil {
 		return err
 	}
-	other, err := s.clientFor(target.RoleOther)
+	other, err := s.clientFor(issuer.RoleOther)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/oauthtrio/oauthtrio/internal/selfsigned"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	gherkin "github.com/cucumber/gherkin/go/v42"
@@ -27,16 +28,13 @@ import (
 	"github.com/oauthtrio/oauthtrio/features"
 	"github.com/oauthtrio/oauthtrio/fixtures"
 	"github.com/oauthtrio/oauthtrio/steps/browser"
+	"github.com/oauthtrio/oauthtrio/steps/callback"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
 	"github.com/oauthtrio/oauthtrio/steps/report"
-	"github.com/oauthtrio/oauthtrio/steps/target"
 )
 
-// Options says what to run against what.
+// Options say which scenarios run and where the results go.
 type Options struct {
-	// Config is the target. Nil runs against the built-in reference trio.
-	Config *target.Config
-	// Reference tunes the built-in reference (ignored with Config).
-	Reference ReferenceOptions
 	// Tags is a godog tag expression selecting scenarios.
 	Tags string
 	// ReportDir receives cucumber.json, junit.xml, report.html and the
@@ -66,24 +64,29 @@ type Result struct {
 
 // run is what every scenario of one run shares.
 type run struct {
-	cfg       *target.Config
-	meta      *target.Metadata
-	caps      *target.Capabilities
+	cfg       *issuer.Config
+	meta      *issuer.Metadata
+	caps      *issuer.Capabilities
 	http      *http.Client
 	rep       *report.Report
 	browser   *browser.Browser
 	profiles  map[string]*browser.Profile
 	profile   *browser.Profile
-	listeners map[string]*target.RedirectListener // by redirect URI
+	listeners map[string]*callback.Listener // by redirect URI
 	keys      *oidc.RemoteKeySet
-	ref       *reference // nil against an external issuer
 	ctx       context.Context
 	artifacts string
 	progress  *progress
 }
 
-// Run runs the suite and writes the reports.
-func Run(ctx context.Context, opts Options) (*Result, error) {
+// Run runs the suite against the issuer cfg describes and writes the
+// reports. The suite sees the issuer only through cfg and HTTP; launchers
+// (steps/launch/...) start issuers and describe them. Run works on a copy
+// of cfg.
+func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error) {
+	if cfg == nil {
+		return nil, errors.New("no issuer configuration")
+	}
 	if opts.Output == nil {
 		opts.Output = os.Stdout
 	}
@@ -93,17 +96,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Features == nil {
 		opts.Features = features.Files
 	}
-	r := &run{ctx: ctx, listeners: map[string]*target.RedirectListener{}}
+	r := &run{ctx: ctx, listeners: map[string]*callback.Listener{}}
 	defer r.close()
 
-	cfg := opts.Config
-	if cfg == nil {
-		ref, refCfg, err := startReference(ctx, opts.Reference)
-		if err != nil {
-			return nil, err
-		}
-		r.ref, cfg = ref, refCfg
-	}
+	cfg = cfg.Clone()
+	cfg.ApplyDefaults()
 	if opts.Profile != "" {
 		cfg.Profile = opts.Profile
 	}
@@ -189,12 +186,6 @@ func joinTags(a, b string) string {
 // starts the redirect listeners.
 func (r *run) prepare(opts Options) error {
 	cfg := r.cfg
-	if cfg.Timeouts.HTTP <= 0 {
-		cfg.Timeouts.HTTP = target.DefaultHTTPTimeout
-	}
-	if cfg.Timeouts.Browser <= 0 {
-		cfg.Timeouts.Browser = target.DefaultBrowserTimeout
-	}
 	hc, err := cfg.HTTPClient()
 	if err != nil {
 		return err
@@ -209,7 +200,7 @@ func (r *run) prepare(opts Options) error {
 			r.rep.AddSecrets(c.Secret)
 		}
 	}
-	for _, u := range []*target.User{cfg.Users.Valid, cfg.Users.Invalid} {
+	for _, u := range []*issuer.User{cfg.Users.Valid, cfg.Users.Invalid} {
 		if u != nil {
 			r.rep.AddSecrets(u.Password)
 		}
@@ -227,7 +218,7 @@ func (r *run) prepare(opts Options) error {
 
 	dctx, cancel := context.WithTimeout(r.ctx, cfg.Timeouts.HTTP)
 	defer cancel()
-	meta, err := target.Discover(dctx, hc, cfg.Issuer)
+	meta, err := issuer.Discover(dctx, hc, cfg.Issuer)
 	if err != nil && len(cfg.Endpoints) == 0 {
 		// Without metadata nothing can be tested; saying "not applicable"
 		// to every scenario would pass a run that tested nothing.
@@ -239,8 +230,8 @@ func (r *run) prepare(opts Options) error {
 	}
 	if err != nil {
 		fmt.Fprintf(opts.Output, "  discovery failed, using the configured endpoints: %v\n", err)
-		r.caps = target.NoDiscovery(err)
-		r.meta = &target.Metadata{}
+		r.caps = issuer.NoDiscovery(err)
+		r.meta = &issuer.Metadata{}
 	} else {
 		if err := meta.ApplyOverrides(cfg.Endpoints); err != nil {
 			return err
@@ -253,8 +244,6 @@ func (r *run) prepare(opts Options) error {
 		return err
 	}
 	r.caps.ApplyConfig(cfg)
-	r.caps.Set("reference_client", r.ref != nil, "only the built-in reference trio has the reference client application")
-	r.caps.Set("workshop", r.ref != nil || cfg.Workshop, "the target is not configured with the IRIS workshop customisation (set workshop: true in the target configuration)")
 	if _, err := browser.FindChromium(); err != nil && opts.ChromiumPath == "" {
 		r.caps.Set("browser", false, "Chromium is not installed: "+err.Error())
 	} else {
@@ -265,7 +254,7 @@ func (r *run) prepare(opts Options) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Profile != "" && cfg.Profile != target.ProfileAuto {
+	if cfg.Profile != "" && cfg.Profile != issuer.ProfileAuto {
 		p, ok := r.profiles[cfg.Profile]
 		if !ok {
 			return fmt.Errorf("no login profile named %q (have: %s)", cfg.Profile, strings.Join(profileNames(r.profiles), ", "))
@@ -278,11 +267,11 @@ func (r *run) prepare(opts Options) error {
 		if _, ok := r.listeners[uri]; ok {
 			continue // a registered client's own listener
 		}
-		lo, err := target.ListenerFor(uri)
+		lo, err := callback.OptionsFor(uri)
 		if err != nil {
 			return err
 		}
-		l, err := target.NewRedirectListener(lo)
+		l, err := callback.Listen(lo)
 		if err != nil {
 			return fmt.Errorf("redirect URI %s: %w", uri, err)
 		}
@@ -342,15 +331,17 @@ func (r *run) startBrowser(opts Options) error {
 	case r.cfg.TLS.Insecure:
 		bo.IgnoreCertErrors = true
 	case r.cfg.TLS.CAFile != "":
-		spki, err := spkiOfFile(r.cfg.TLS.CAFile)
+		certs, _, err := selfsigned.ReadFile(r.cfg.TLS.CAFile)
 		if err != nil {
-			return err
+			return fmt.Errorf("tls.ca_file: %w", err)
 		}
-		bo.TrustSPKI = spki
+		for _, c := range certs {
+			bo.TrustSPKI = append(bo.TrustSPKI, selfsigned.SPKIHash(c))
+		}
 	}
 	for _, l := range r.listeners {
 		if cert := l.Certificate(); cert != nil {
-			bo.TrustSPKI = append(bo.TrustSPKI, browser.SPKIHash(cert))
+			bo.TrustSPKI = append(bo.TrustSPKI, selfsigned.SPKIHash(cert))
 		}
 	}
 	b, err := browser.Start(r.ctx, bo)
@@ -367,11 +358,6 @@ func (r *run) close() {
 	}
 	for _, l := range r.listeners {
 		_ = l.Close()
-	}
-	if r.ref != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = r.ref.close(ctx)
 	}
 }
 
@@ -391,7 +377,7 @@ type plannedScenario struct {
 // planScenarios reads the features to record, before the run, every
 // scenario the target cannot run and why: godog would only skip them
 // silently, and a skipped scenario must never look passed.
-func planScenarios(files fs.FS, caps *target.Capabilities) (*plan, error) {
+func planScenarios(files fs.FS, caps *issuer.Capabilities) (*plan, error) {
 	p := &plan{}
 	var used []string
 	err := fs.WalkDir(files, ".", func(name string, d fs.DirEntry, err error) error {
@@ -443,21 +429,21 @@ func (r *run) registerMissingClients(out io.Writer) error {
 	if !r.cfg.Registration.Enabled || r.meta.RegistrationEndpoint == "" {
 		return nil
 	}
-	scopes := target.Scopes(r.meta.ScopesSupported)
+	scopes := issuer.Scopes(r.meta.ScopesSupported)
 	if len(scopes) == 0 {
-		scopes = target.Scopes{"openid", "profile", "email", "offline_access"}
+		scopes = issuer.Scopes{"openid", "profile", "email", "offline_access"}
 	}
-	for _, role := range []target.Role{target.RoleWeb, target.RolePublic, target.RoleOther} {
+	for _, role := range []issuer.Role{issuer.RoleWeb, issuer.RolePublic, issuer.RoleOther} {
 		if _, ok := r.cfg.Client(role); ok {
 			continue
 		}
-		l, err := target.NewRedirectListener(target.ListenerOptions{Addr: "127.0.0.1:0", Path: "/callback", TLS: true})
+		l, err := callback.Listen(callback.Options{Addr: "127.0.0.1:0", Path: "/callback", TLS: true})
 		if err != nil {
 			return err
 		}
 		r.listeners[l.URL()] = l
 		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeouts.HTTP)
-		c, err := target.Register(ctx, r.http, r.meta, r.cfg.Registration, target.RegistrationFor(role, l.URL(), scopes))
+		c, err := issuer.Register(ctx, r.http, r.meta, r.cfg.Registration, issuer.RegistrationFor(role, l.URL(), scopes))
 		cancel()
 		if err != nil {
 			fmt.Fprintf(out, "  could not register a %s client: %v\n", role, err)

@@ -9,8 +9,8 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/oauthtrio/oauthtrio/steps/browser"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
 	"github.com/oauthtrio/oauthtrio/steps/report"
-	"github.com/oauthtrio/oauthtrio/steps/target"
 )
 
 // scenario is one scenario's state. godog builds a fresh one per scenario
@@ -21,8 +21,8 @@ type scenario struct {
 	ctx context.Context
 	rec *report.Scenario
 
-	role   target.Role
-	client *target.Client
+	role   issuer.Role
+	client *issuer.Client
 
 	// The authorization request being built or sent.
 	auth *authRequest
@@ -37,7 +37,7 @@ type scenario struct {
 	tokens        *tokenSet // the latest tokens
 	first         *tokenSet // the tokens of the first exchange
 	previous      *tokenSet // the tokens before the latest refresh
-	registered    *target.Client
+	registered    *issuer.Client
 	lastAuthState string
 }
 
@@ -251,15 +251,15 @@ func (s *scenario) notApplicable(format string, args ...any) error {
 }
 
 func (s *scenario) theClient(role string) error {
-	c, ok := s.run.cfg.Client(target.Role(role))
+	c, ok := s.run.cfg.Client(issuer.Role(role))
 	if !ok {
 		return s.notApplicable("no %s client is configured for this target", role)
 	}
-	s.role, s.client = target.Role(role), c
+	s.role, s.client = issuer.Role(role), c
 	return nil
 }
 
-func (s *scenario) clientFor(role target.Role) (*target.Client, error) {
+func (s *scenario) clientFor(role issuer.Role) (*issuer.Client, error) {
 	c, ok := s.run.cfg.Client(role)
 	if !ok {
 		return nil, s.notApplicable("no %s client is configured for this target", role)

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oauthtrio/oauthtrio/steps/browser"
+	"github.com/oauthtrio/oauthtrio/steps/launch/reference"
 )
 
 // TestSuiteAgainstReference runs every feature against the built-in
@@ -16,11 +19,21 @@ func TestSuiteAgainstReference(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the full suite drives a browser; skipped with -short")
 	}
+	// Without a browser most scenarios are not applicable, and a run that
+	// tests so little must not pass.
+	if _, err := browser.FindChromium(); err != nil {
+		t.Fatalf("the suite needs Chromium (apt-get install -y chromium): %v", err)
+	}
 	dir := os.Getenv("OAUTHTRIO_REPORT_DIR")
 	if dir == "" {
 		dir = filepath.Join(t.TempDir(), "report")
 	}
-	res, err := Run(context.Background(), Options{
+	ref, err := reference.Start(t.Context(), reference.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ref.Close(context.Background()) })
+	res, err := Run(t.Context(), ref.Config, Options{
 		ReportDir: dir,
 		Tags:      os.Getenv("OAUTHTRIO_TAGS"),
 		Output:    newTestOutput(t),

@@ -7,14 +7,14 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/oauthtrio/oauthtrio/steps/target"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
 
 // tokenSet is what one token response gave.
 type tokenSet struct {
 	access, refresh, id string
 	scope               string
-	client              *target.Client
+	client              *issuer.Client
 }
 
 func (s *scenario) tokenEndpoint() (string, error) {
@@ -26,7 +26,7 @@ func (s *scenario) tokenEndpoint() (string, error) {
 
 // tokenRequest posts form to the token endpoint as client and, on
 // success, keeps the tokens.
-func (s *scenario) tokenRequest(form url.Values, client *target.Client) (*response, error) {
+func (s *scenario) tokenRequest(form url.Values, client *issuer.Client) (*response, error) {
 	endpoint, err := s.tokenEndpoint()
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func (s *scenario) codeForm() (url.Values, error) {
 	return f, nil
 }
 
-func (s *scenario) exchange(edit func(url.Values), client *target.Client) error {
+func (s *scenario) exchange(edit func(url.Values), client *issuer.Client) error {
 	f, err := s.codeForm()
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func (s *scenario) exchangeCodeWithoutVerifier() error {
 }
 
 func (s *scenario) otherClientExchangesCode() error {
-	other, err := s.clientFor(target.RoleOther)
+	other, err := s.clientFor(issuer.RoleOther)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (s *scenario) clientCredentialsWrongSecret() error {
 	wrong := *s.client
 	wrong.Secret += "-wrong"
 	if wrong.AuthMethod == "" {
-		wrong.AuthMethod = target.AuthClientSecretBasic
+		wrong.AuthMethod = issuer.AuthClientSecretBasic
 	}
 	_, err := s.tokenRequest(s.clientCredentialsForm(s.client.Scopes.String()), &wrong)
 	return err
@@ -218,7 +218,7 @@ func (s *scenario) otherClientRefreshes() error {
 	if err := s.needTokens(); err != nil {
 		return err
 	}
-	other, err := s.clientFor(target.RoleOther)
+	other, err := s.clientFor(issuer.RoleOther)
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,9 @@ import (
 	"syscall"
 
 	"github.com/oauthtrio/oauthtrio/steps"
-	"github.com/oauthtrio/oauthtrio/steps/target"
-	"github.com/oauthtrio/oauthtrio/steps/target/iriscontainer"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
+	"github.com/oauthtrio/oauthtrio/steps/launch/iris"
+	"github.com/oauthtrio/oauthtrio/steps/launch/reference"
 )
 
 // targetIRISContainer is the --target value that starts IRIS in Docker.
@@ -22,7 +23,7 @@ const targetIRISContainer = "iris-container"
 func check(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	issuer := fs.String("issuer", "", "issuer URL to test; empty runs against the built-in reference trio")
+	issuerURL := fs.String("issuer", "", "issuer URL to test; empty runs against the built-in reference trio")
 	configFile := fs.String("config", "", "target configuration (YAML, see fixtures/targets/example.yaml)")
 	tags := fs.String("tags", "", `scenarios to run, as a tag expression (e.g. "@needs:pkce_s256 && ~@should")`)
 	reportDir := fs.String("report", "reports", "directory for report.html, junit.xml, cucumber.json and artifacts")
@@ -31,7 +32,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	chromium := fs.String("chromium", "", "Chromium executable; default the installed chromium")
 	caFile := fs.String("ca-file", "", "PEM certificate to trust for the issuer (overrides tls.ca_file)")
 	insecure := fs.Bool("insecure", false, "accept any certificate from the issuer (throw-away test issuers only)")
-	targetName := fs.String("target", "", `a target to start: iris-container (IRIS and its web gateway in Docker, image from $`+iriscontainer.EnvImage+`)`)
+	targetName := fs.String("target", "", `a target to start: iris-container (IRIS and its web gateway in Docker, image from $`+iris.EnvImage+`)`)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: oauthtrio check [flags]
 
@@ -53,14 +54,26 @@ Flags:
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	var cfg *target.Config
+	var cfg *issuer.Config
 	switch {
-	case *targetName != "" && (*configFile != "" || *issuer != ""):
+	case *targetName == "" && *configFile == "" && *issuerURL == "":
+		ref, err := reference.Start(ctx, reference.Options{})
+		if err != nil {
+			fmt.Fprintf(stderr, "oauthtrio check: %v\n", err)
+			return 2
+		}
+		defer func() {
+			if err := ref.Close(context.WithoutCancel(ctx)); err != nil {
+				fmt.Fprintf(stderr, "oauthtrio check: stopping the reference trio: %v\n", err)
+			}
+		}()
+		cfg = ref.Config
+	case *targetName != "" && (*configFile != "" || *issuerURL != ""):
 		fmt.Fprintln(stderr, "oauthtrio check: -target starts its own issuer; it cannot be combined with -config or -issuer")
 		return 2
 	case *targetName == targetIRISContainer:
-		inst, err := iriscontainer.Start(ctx, iriscontainer.Options{Log: stderr})
-		if errors.Is(err, iriscontainer.ErrNoDocker) {
+		inst, err := iris.Start(ctx, iris.Options{Log: stderr})
+		if errors.Is(err, iris.ErrNoDocker) {
 			fmt.Fprintf(stderr, "oauthtrio check: %v; -target %s needs a Docker engine, see README \"Testing a real IRIS\"\n", err, targetIRISContainer)
 			return 2
 		}
@@ -83,34 +96,31 @@ Flags:
 		fmt.Fprintf(stderr, "oauthtrio check: unknown -target %q (known: %s)\n", *targetName, targetIRISContainer)
 		return 2
 	case *configFile != "":
-		c, err := target.LoadConfig(*configFile)
+		c, err := issuer.LoadConfig(*configFile)
 		if err != nil {
 			fmt.Fprintf(stderr, "oauthtrio check: %v\n", err)
 			return 2
 		}
-		if *issuer != "" {
-			c.Issuer = *issuer
+		if *issuerURL != "" {
+			c.Issuer = *issuerURL
 		}
 		cfg = c
-	case *issuer != "":
-		cfg = &target.Config{Issuer: *issuer, Profile: target.ProfileAuto}
+	case *issuerURL != "":
+		cfg = &issuer.Config{Issuer: *issuerURL, Profile: issuer.ProfileAuto}
 		fmt.Fprintln(stderr, "oauthtrio check: no -config: only the scenarios that need no client or user can run")
 	}
-	if cfg != nil {
-		if *caFile != "" {
-			cfg.TLS.CAFile = *caFile
-		}
-		if *insecure {
-			cfg.TLS.Insecure = true
-		}
-		if err := cfg.Validate(); err != nil {
-			fmt.Fprintf(stderr, "oauthtrio check: %v\n", err)
-			return 2
-		}
+	if *caFile != "" {
+		cfg.TLS.CAFile = *caFile
+	}
+	if *insecure {
+		cfg.TLS.Insecure = true
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "oauthtrio check: %v\n", err)
+		return 2
 	}
 
-	res, err := steps.Run(ctx, steps.Options{
-		Config:       cfg,
+	res, err := steps.Run(ctx, cfg, steps.Options{
 		Tags:         strings.TrimSpace(*tags),
 		ReportDir:    *reportDir,
 		Concurrency:  *concurrency,

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oauthtrio/oauthtrio/steps/target/iriscontainer"
+	"github.com/oauthtrio/oauthtrio/steps/launch/iris"
 )
 
 func TestCheckTargetUsage(t *testing.T) {
@@ -28,7 +28,7 @@ func TestCheckTargetUsage(t *testing.T) {
 // Without a Docker engine, --target iris-container exits 2 and says where
 // to read on.
 func TestCheckIRISContainerWithoutDocker(t *testing.T) {
-	if iriscontainer.Healthy(context.Background()) == nil {
+	if iris.Healthy(context.Background()) == nil {
 		t.Skip("a Docker engine answers; this checks the message when there is none")
 	}
 	var stdout, stderr bytes.Buffer

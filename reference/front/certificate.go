@@ -1,23 +1,18 @@
 package front
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
+
+	"github.com/oauthtrio/oauthtrio/internal/selfsigned"
 )
 
 // File names of the certificate pair inside the state directory.
@@ -136,48 +131,26 @@ func checkCertificate(certFile, keyFile string, now time.Time) (reason string, n
 // now and writes both, each through a temporary file so that a crash never
 // leaves a half-written file behind.
 func writeCertificate(certFile, keyFile string, now time.Time) (time.Time, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("certificate: generate key: %w", err)
+	hosts := slices.Clone(certificateDNSNames)
+	for _, ip := range certificateIPs {
+		hosts = append(hosts, ip.String())
 	}
-	// RFC 5280 §4.1.2.2: serials are positive and at most 20 octets.
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	c, err := selfsigned.New(selfsigned.Options{
+		CommonName: "webserver", Organization: "oauthtrio", Hosts: hosts,
+		Lifetime: certificateLifetime, Now: now,
+	})
 	if err != nil {
-		return time.Time{}, fmt.Errorf("certificate: serial number: %w", err)
-	}
-	template := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "webserver", Organization: []string{"oauthtrio"}},
-		DNSNames:     certificateDNSNames,
-		IPAddresses:  certificateIPs,
-		// Backdated by an hour to tolerate a client clock that lags.
-		NotBefore: now.Add(-time.Hour),
-		NotAfter:  now.Add(certificateLifetime),
-		// The certificate is its own root: CertSign and IsCA let a client
-		// put it in its trust store instead of disabling verification.
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		MaxPathLenZero:        true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, key.Public(), key)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("certificate: create: %w", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("certificate: marshal key: %w", err)
+		return time.Time{}, err
 	}
 	// The key goes first: a crash between the two writes leaves a pair that
 	// does not match, which the next start detects and regenerates.
-	if err := writeFileAtomic(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+	if err := writeFileAtomic(keyFile, c.KeyPEM, 0o600); err != nil {
 		return time.Time{}, fmt.Errorf("certificate: write key: %w", err)
 	}
-	if err := writeFileAtomic(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := writeFileAtomic(certFile, c.CertPEM, 0o644); err != nil {
 		return time.Time{}, fmt.Errorf("certificate: write certificate: %w", err)
 	}
-	return template.NotAfter, nil
+	return c.Leaf.NotAfter, nil
 }
 
 func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
@@ -202,25 +175,11 @@ func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
 
 // readCertificate parses the first certificate of a PEM file.
 func readCertificate(certFile string) (*x509.Certificate, []byte, error) {
-	data, err := os.ReadFile(certFile)
+	certs, data, err := selfsigned.ReadFile(certFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("certificate: %w", err)
 	}
-	for rest := data; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			return nil, nil, fmt.Errorf("certificate: no CERTIFICATE block in %s", certFile)
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, nil, fmt.Errorf("certificate: parse %s: %w", certFile, err)
-		}
-		return cert, data, nil
-	}
+	return certs[0], data, nil
 }
 
 // SPKIHash returns the base64 SHA-256 of the certificate's
@@ -231,8 +190,7 @@ func SPKIHash(certFile string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	return base64.StdEncoding.EncodeToString(sum[:]), nil
+	return selfsigned.SPKIHash(cert), nil
 }
 
 // CertPool returns a pool that trusts the certificates in certFile, for Go

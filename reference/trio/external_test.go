@@ -29,7 +29,7 @@ func TestPartsAgainstAnotherIssuer(t *testing.T) {
 		Addr: addr, InMemory: true,
 		ResourceServer: trio.ExternalResourceServer{
 			Issuer: issuer.Issuer(), Audience: resourceAudience(issuer),
-			ClientID: trio.ResourceClientID, ClientSecret: trio.ResourceClientSecret,
+			ClientID: "resserver", ClientSecret: "resserver-secret",
 			CAFile: issuer.CertFile,
 		},
 		WebClient: trio.ExternalWebClient{

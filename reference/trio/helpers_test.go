@@ -241,7 +241,7 @@ func postForm(t *testing.T, tr *trio.Trio, endpoint, clientID, secret string, fo
 // server (RFC 7662 §2.1).
 func introspect(t *testing.T, tr *trio.Trio, token string) map[string]any {
 	t.Helper()
-	status, body := postForm(t, tr, tr.Issuer()+"/introspection", trio.ResourceClientID, trio.ResourceClientSecret,
+	status, body := postForm(t, tr, tr.Issuer()+"/introspection", "resserver", "resserver-secret",
 		url.Values{"token": {token}})
 	require.Equal(t, http.StatusOK, status, "introspection: %v", body)
 	return body

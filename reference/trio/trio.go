@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -29,14 +30,6 @@ import (
 	"github.com/oauthtrio/oauthtrio/reference/keyring"
 	"github.com/oauthtrio/oauthtrio/reference/resserver"
 	"github.com/oauthtrio/oauthtrio/reference/store"
-)
-
-// Fixed identities of the trio's own clients in fixtures/trio.yaml.
-const (
-	WebClientID          = "client-app"
-	WebClientSecret      = "client-app-secret"
-	ResourceClientID     = "resserver"
-	ResourceClientSecret = "resserver-secret"
 )
 
 // Config configures the trio. Zero values get defaults.
@@ -143,6 +136,8 @@ type Trio struct {
 	Keys     *keyring.Ring
 
 	CertFile string
+	// Fixtures are the users and clients the trio was started with.
+	Fixtures *fixture.File
 	stateDir string
 	tempDir  string
 	http     *http.Client
@@ -275,9 +270,11 @@ func Start(ctx context.Context, cfg Config) (_ *Trio, err error) {
 	if err != nil {
 		return nil, err
 	}
+	resClient, _ := t.Fixtures.ClientFor(fixture.RoleResourceServer)
+	webClient, _ := t.Fixtures.ClientFor(fixture.RoleWebClient)
 	rc := resserver.Config{
 		Issuer: t.Auth.Issuer(), Audience: publicURL + "/resserver",
-		ClientID: ResourceClientID, ClientSecret: ResourceClientSecret,
+		ClientID: resClient.ID, ClientSecret: resClient.Secret,
 		HTTPClient: t.http, AllowedOrigins: []string{"http://localhost:8080", "http://localhost:4200"},
 		RequiredScope: cfg.ResourceServer.RequiredScope,
 		Logger:        cfg.Logger,
@@ -295,7 +292,7 @@ func Start(ctx context.Context, cfg Config) (_ *Trio, err error) {
 		return nil, err
 	}
 	cc := client.Config{
-		Issuer: t.Auth.Issuer(), ClientID: WebClientID, ClientSecret: WebClientSecret,
+		Issuer: t.Auth.Issuer(), ClientID: webClient.ID, ClientSecret: webClient.Secret,
 		PublicURL: publicURL, HTTPClient: t.http, Logger: cfg.Logger,
 		Scopes: cfg.WebClient.Scopes, RedirectURL: cfg.WebClient.RedirectURL,
 	}
@@ -357,6 +354,12 @@ func (t *Trio) openStore(ctx context.Context, cfg Config, publicURL string) erro
 	if err != nil {
 		return err
 	}
+	for _, role := range []string{fixture.RoleWebClient, fixture.RoleResourceServer} {
+		if _, ok := f.ClientFor(role); !ok {
+			return fmt.Errorf("trio: the fixtures name no client with role: %s, which the trio's own %s signs in with", role, strings.ReplaceAll(role, "_", " "))
+		}
+	}
+	t.Fixtures = f
 	cost := cfg.FixtureHashCost
 	if cost <= 0 {
 		cost = authserver.SecretCost

@@ -8,9 +8,6 @@ package browser
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -37,7 +34,7 @@ type Options struct {
 	// (with or without leading dashes).
 	ExtraFlags []string
 	// TrustSPKI lists base64 SHA-256 hashes of SubjectPublicKeyInfo (see
-	// SPKIHash) whose certificates Chromium accepts although no CA vouches
+	// selfsigned.SPKIHash) whose certificates Chromium accepts although no CA vouches
 	// for them: the narrowest way to trust a self-signed issuer.
 	TrustSPKI []string
 	// IgnoreCertErrors makes Chromium accept every certificate. Use it only
@@ -72,13 +69,6 @@ func FindChromium() (string, error) {
 		}
 	}
 	return "", ErrNoChromium
-}
-
-// SPKIHash returns the value Chromium's ignore-certificate-errors-spki-list
-// expects for a certificate: base64 of the SHA-256 of its public key info.
-func SPKIHash(cert *x509.Certificate) string {
-	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // Start launches Chromium. The process lives until Close, not until ctx

@@ -13,9 +13,12 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/chromedp/cdproto/network"
-	"github.com/oauthtrio/oauthtrio/steps/target"
+	"github.com/oauthtrio/oauthtrio/internal/selfsigned"
+
 	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/oauthtrio/oauthtrio/steps/callback"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -170,7 +173,7 @@ func testBrowser(t *testing.T) *Browser {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		sharedBrowser, sharedErr = Start(ctx, Options{
-			TrustSPKI:     []string{SPKIHash(sharedIssuer.Certificate())},
+			TrustSPKI:     []string{selfsigned.SPKIHash(sharedIssuer.Certificate())},
 			ArtifactsDir:  artifactsDir,
 			ActionTimeout: 10 * time.Second,
 		})
@@ -461,7 +464,7 @@ func hasCookie(cs []*network.Cookie, name string) bool {
 // from a real browser: the answer page posts the fragment back.
 func TestRedirectListenerWithBrowser(t *testing.T) {
 	s := newSession(t)
-	l, err := target.NewRedirectListener(target.ListenerOptions{})
+	l, err := callback.Listen(callback.Options{})
 	require.NoError(t, err)
 	defer l.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -121,7 +121,7 @@ func isShould(tags []string) bool {
 }
 
 // ExpectedFailureFunc tells whether a scenario is a known failure and why.
-// target.ExpectedFailures.Lookup fits it with a small adapter.
+// issuer.ExpectedFailures.Lookup fits it with a small adapter.
 type ExpectedFailureFunc func(name string, tags []string) (reason string, ok bool)
 
 // Report collects scenarios. It is safe for concurrent scenarios.

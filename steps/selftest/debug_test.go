@@ -23,9 +23,7 @@ func TestOneFault(t *testing.T) {
 		if f.Name != name {
 			continue
 		}
-		res, err := steps.Run(context.Background(), steps.Options{
-			Reference: *f.Options(), Tags: f.Tags, Output: os.Stdout, ReportDir: dir,
-		})
+		res, err := runAgainst(context.Background(), f, steps.Options{Tags: f.Tags, Output: os.Stdout, ReportDir: dir})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/oauthtrio/oauthtrio/reference/authserver"
-	"github.com/oauthtrio/oauthtrio/steps"
+	"github.com/oauthtrio/oauthtrio/steps/launch/reference"
 )
 
 // Fault is one way to break the reference.
@@ -29,7 +29,7 @@ type Fault struct {
 }
 
 // Options builds the reference options that put the fault in.
-func (f Fault) Options() *steps.ReferenceOptions {
+func (f Fault) Options() *reference.Options {
 	b := newBroken()
 	// A broken server often leaves the browser on an unexpected page;
 	// a short timeout ends such a flow sooner.

@@ -14,17 +14,17 @@ import (
 
 	"github.com/oauthtrio/oauthtrio/reference/authserver"
 	"github.com/oauthtrio/oauthtrio/reference/trio"
-	"github.com/oauthtrio/oauthtrio/steps"
+	"github.com/oauthtrio/oauthtrio/steps/launch/reference"
 )
 
 // broken collects the injections of one fault.
 type broken struct {
-	opts *steps.ReferenceOptions
+	opts *reference.Options
 	trio *trio.Trio // set once the trio runs
 }
 
 func newBroken() *broken {
-	b := &broken{opts: &steps.ReferenceOptions{}}
+	b := &broken{opts: &reference.Options{}}
 	b.opts.Setup = func(_ context.Context, t *trio.Trio) error {
 		b.trio = t
 		return nil

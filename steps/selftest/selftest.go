@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oauthtrio/oauthtrio/steps"
+	"github.com/oauthtrio/oauthtrio/steps/launch/reference"
 	"github.com/oauthtrio/oauthtrio/steps/report"
 )
 
@@ -47,12 +48,7 @@ func Run(ctx context.Context, faults []Fault, parallel int) []Outcome {
 func runFault(ctx context.Context, f Fault) Outcome {
 	start := time.Now()
 	o := Outcome{Fault: f}
-	res, err := steps.Run(ctx, steps.Options{
-		Reference:   *f.Options(),
-		Tags:        f.Tags,
-		Concurrency: 3,
-		Output:      io.Discard,
-	})
+	res, err := runAgainst(ctx, f, steps.Options{Tags: f.Tags, Concurrency: 3, Output: io.Discard})
 	o.Duration = time.Since(start)
 	if err != nil {
 		o.Err = err
@@ -66,6 +62,16 @@ func runFault(ctx context.Context, f Fault) Outcome {
 	}
 	sort.Strings(o.Caught)
 	return o
+}
+
+// runAgainst launches the reference with f in it and runs the suite.
+func runAgainst(ctx context.Context, f Fault, opts steps.Options) (*steps.Result, error) {
+	ref, err := reference.Start(ctx, *f.Options())
+	if err != nil {
+		return nil, err
+	}
+	defer ref.Close(context.WithoutCancel(ctx))
+	return steps.Run(ctx, ref.Config, opts)
 }
 
 // Table prints fault, scenarios run and the scenarios that caught it.

@@ -2,12 +2,13 @@
 // issuer, which clients and users), what its discovery document says, the
 // capabilities the scenarios need, the failures it is expected to have, and
 // the local listener that catches its authorization responses.
-package target
+package issuer
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -73,6 +74,9 @@ type Config struct {
 	// Profile names the login profile, or "auto".
 	Profile        string          `yaml:"profile"`
 	ResourceServer *ResourceServer `yaml:"resource_server"`
+	// ClientApp is a client application that uses the issuer, for the
+	// scenarios that drive a sign-in through it.
+	ClientApp *ClientApp `yaml:"client_app"`
 	// ExpectedFailuresFile is the OIDF-shaped list of known failures,
 	// relative to the configuration file.
 	ExpectedFailuresFile string `yaml:"expected_failures"`
@@ -156,6 +160,16 @@ type User struct {
 	Claims   map[string]any `yaml:"claims"`
 }
 
+// ClientApp is a web application that signs its users in at the issuer,
+// like the IRIS workshop's client.
+type ClientApp struct {
+	// URL is the page from which a user starts the sign-in.
+	URL string `yaml:"url"`
+	// RedirectURI is the application's redirect URI registered at the
+	// issuer: where the flow comes back to it.
+	RedirectURI string `yaml:"redirect_uri"`
+}
+
 // ResourceServer is a protected resource that accepts the issuer's tokens.
 type ResourceServer struct {
 	URL   string `yaml:"url"`
@@ -181,6 +195,23 @@ const DefaultCodeReuseWait = 5 * time.Second
 type Timeouts struct {
 	HTTP    time.Duration `yaml:"http"`
 	Browser time.Duration `yaml:"browser"`
+}
+
+// Clone returns a copy that can be changed (clients registered, profile
+// overridden) without touching c.
+func (c *Config) Clone() *Config {
+	out := *c
+	out.Clients = make(map[Role]*Client, len(c.Clients))
+	for role, cl := range c.Clients {
+		if cl != nil {
+			copied := *cl
+			copied.Scopes = slices.Clone(cl.Scopes)
+			cl = &copied
+		}
+		out.Clients[role] = cl
+	}
+	out.Endpoints = maps.Clone(c.Endpoints)
+	return &out
 }
 
 // Client returns the client configured for role.
@@ -249,7 +280,8 @@ func ParseConfig(data []byte, dir string) (*Config, error) {
 	if err := dec.Decode(&cfg); err != nil {
 		return nil, err
 	}
-	cfg.applyDefaults(dir)
+	cfg.resolvePaths(dir)
+	cfg.ApplyDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -265,7 +297,11 @@ func ParseConfig(data []byte, dir string) (*Config, error) {
 	return &cfg, nil
 }
 
-func (c *Config) applyDefaults(dir string) {
+// ApplyDefaults fills what the configuration leaves unset: the login
+// profile (auto), the timeouts and each client's authentication method. It
+// is the one place defaults are decided; loading applies it, and Clone
+// keeps it.
+func (c *Config) ApplyDefaults() {
 	if c.Profile == "" {
 		c.Profile = ProfileAuto
 	}
@@ -285,6 +321,13 @@ func (c *Config) applyDefaults(dir string) {
 			cl.AuthMethod = AuthClientSecretBasic
 		}
 	}
+	if c.Waits.CodeReuse <= 0 {
+		c.Waits.CodeReuse = DefaultCodeReuseWait
+	}
+}
+
+// resolvePaths makes the configuration's file paths relative to dir.
+func (c *Config) resolvePaths(dir string) {
 	resolve := func(p string) string {
 		if p == "" || filepath.IsAbs(p) || dir == "" {
 			return p
@@ -351,6 +394,13 @@ func (c *Config) Validate() error {
 	if rs := c.ResourceServer; rs != nil {
 		if u, err := url.Parse(rs.URL); rs.URL == "" || err != nil || u.Host == "" {
 			bad("resource_server.url", "%q is not an absolute URL", rs.URL)
+		}
+	}
+	if app := c.ClientApp; app != nil {
+		for _, f := range []struct{ field, value string }{{"client_app.url", app.URL}, {"client_app.redirect_uri", app.RedirectURI}} {
+			if u, err := url.Parse(f.value); f.value == "" || err != nil || u.Host == "" {
+				bad(f.field, "%q is not an absolute URL", f.value)
+			}
 		}
 	}
 	for name, v := range c.Endpoints {

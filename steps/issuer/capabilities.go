@@ -1,4 +1,4 @@
-package target
+package issuer
 
 import (
 	"fmt"
@@ -194,8 +194,8 @@ var needs = []need{
 	{"workshop", SourceConfig, nil, func(*Metadata, string) string {
 		return "the target is not configured with the IRIS workshop customisation (set workshop: true in the target configuration)"
 	}},
-	{"reference_client", SourceEnvironment, nil, func(*Metadata, string) string {
-		return "only the built-in reference trio has the reference client application"
+	{"client_app", SourceConfig, nil, func(*Metadata, string) string {
+		return "the target configuration has no client_app.url (a client application that signs users in at the issuer)"
 	}},
 	{"browser", SourceEnvironment, nil, func(*Metadata, string) string {
 		return "Chromium is not installed on this machine (apt-get install -y chromium)"
@@ -298,6 +298,7 @@ func (c *Capabilities) ApplyConfig(cfg *Config) {
 	c.Set("user:valid", cfg.Users.Valid != nil, "")
 	c.Set("user:invalid", cfg.Users.Invalid != nil, "")
 	c.Set("resource_server", cfg.ResourceServer != nil, "")
+	c.Set("client_app", cfg.ClientApp != nil && cfg.ClientApp.URL != "", "")
 	c.Set("workshop", cfg.Workshop, "")
 	c.Set("wait:code_expiry", cfg.Waits.CodeExpiry > 0, "")
 	c.Set("dynamic_registration", cfg.Registration.Enabled && c.md != nil && c.md.RegistrationEndpoint != "", "")

@@ -1,28 +1,25 @@
-package target
+package callback
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/oauthtrio/oauthtrio/internal/selfsigned"
 )
 
-// ListenerOptions configure a RedirectListener.
-type ListenerOptions struct {
+// Options configure a Listener.
+type Options struct {
 	// Addr is host:port to listen on; the default 127.0.0.1:0 picks a free
 	// port. A client with a fixed redirect URI needs that exact port.
 	Addr string
@@ -37,18 +34,18 @@ type ListenerOptions struct {
 	Host string
 }
 
-// ListenerFor derives the options that make a listener answer at a fixed
+// OptionsFor derives the options that make a listener answer at a fixed
 // redirect URI, such as https://127.0.0.1:8765/cb.
-func ListenerFor(redirectURI string) (ListenerOptions, error) {
+func OptionsFor(redirectURI string) (Options, error) {
 	u, err := url.Parse(redirectURI)
 	if err != nil || u.Host == "" {
-		return ListenerOptions{}, fmt.Errorf("redirect URI %q is not an absolute URL", redirectURI)
+		return Options{}, fmt.Errorf("redirect URI %q is not an absolute URL", redirectURI)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return ListenerOptions{}, fmt.Errorf("redirect URI %q: the suite can only listen for http or https", redirectURI)
+		return Options{}, fmt.Errorf("redirect URI %q: the suite can only listen for http or https", redirectURI)
 	}
 	if !isLoopback(u.Hostname()) {
-		return ListenerOptions{}, fmt.Errorf("redirect URI %q: the suite can only listen on this machine", redirectURI)
+		return Options{}, fmt.Errorf("redirect URI %q: the suite can only listen on this machine", redirectURI)
 	}
 	port := u.Port()
 	if port == "" {
@@ -62,7 +59,7 @@ func ListenerFor(redirectURI string) (ListenerOptions, error) {
 	if path == "" {
 		path = "/"
 	}
-	return ListenerOptions{
+	return Options{
 		Addr: net.JoinHostPort(ip, port),
 		Path: path,
 		TLS:  u.Scheme == "https",
@@ -70,8 +67,8 @@ func ListenerFor(redirectURI string) (ListenerOptions, error) {
 	}, nil
 }
 
-// Callback is one request that reached the redirection endpoint.
-type Callback struct {
+// Response is one request that reached the redirection endpoint.
+type Response struct {
 	Time   time.Time
 	Method string
 	Path   string
@@ -84,18 +81,18 @@ type Callback struct {
 	RawQuery string
 }
 
-// RedirectListener is the suite's redirection endpoint: it records every
+// Listener is the suite's redirection endpoint: it records every
 // authorization response and answers with a small page. Chromium really
 // navigates there, so the listener must answer for the flow to end cleanly.
-type RedirectListener struct {
-	opts ListenerOptions
+type Listener struct {
+	opts Options
 	srv  *http.Server
 	ln   net.Listener
 	cert *x509.Certificate
 	base string
 
 	mu        sync.Mutex
-	callbacks []Callback
+	callbacks []Response
 	changed   chan struct{}
 	published map[string]publication
 }
@@ -110,7 +107,7 @@ const publishedSuffix = "/.published/"
 
 // Publish serves body at a new unguessable URL under the listener, for an
 // issuer to fetch (a request object passed by request_uri, OIDC Core §6.2).
-func (l *RedirectListener) Publish(contentType string, body []byte) string {
+func (l *Listener) Publish(contentType string, body []byte) string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	id := hex.EncodeToString(b)
@@ -123,8 +120,8 @@ func (l *RedirectListener) Publish(contentType string, body []byte) string {
 	return strings.TrimSuffix(l.base, "/") + publishedSuffix + id
 }
 
-// NewRedirectListener starts listening. Close stops it.
-func NewRedirectListener(opts ListenerOptions) (*RedirectListener, error) {
+// Listen starts listening. Close stops it.
+func Listen(opts Options) (*Listener, error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
 	}
@@ -134,7 +131,7 @@ func NewRedirectListener(opts ListenerOptions) (*RedirectListener, error) {
 	if !strings.HasPrefix(opts.Path, "/") {
 		return nil, fmt.Errorf("redirect listener: path %q must start with /", opts.Path)
 	}
-	l := &RedirectListener{opts: opts, changed: make(chan struct{})}
+	l := &Listener{opts: opts, changed: make(chan struct{})}
 
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
@@ -144,12 +141,12 @@ func NewRedirectListener(opts ListenerOptions) (*RedirectListener, error) {
 	if opts.TLS {
 		cert := opts.Certificate
 		if cert == nil {
-			c, err := selfSignedCertificate()
+			c, err := selfsigned.New(selfsigned.Options{CommonName: "oauthtrio redirect listener", Hosts: []string{"localhost", "127.0.0.1", "::1"}})
 			if err != nil {
 				ln.Close()
 				return nil, fmt.Errorf("redirect listener: %w", err)
 			}
-			cert = c
+			cert = &c.TLS
 		}
 		leaf, err := x509.ParseCertificate(cert.Certificate[0])
 		if err != nil {
@@ -176,30 +173,30 @@ func NewRedirectListener(opts ListenerOptions) (*RedirectListener, error) {
 }
 
 // URL is the redirect URI to register and send.
-func (l *RedirectListener) URL() string { return l.base }
+func (l *Listener) URL() string { return l.base }
 
 // Certificate is the TLS certificate served, nil for plain HTTP; pass
-// browser.SPKIHash(l.Certificate()) to the browser to trust it.
-func (l *RedirectListener) Certificate() *x509.Certificate { return l.cert }
+// selfsigned.SPKIHash(l.Certificate()) to the browser to trust it.
+func (l *Listener) Certificate() *x509.Certificate { return l.cert }
 
 // Close stops the listener and waits for pending requests briefly.
-func (l *RedirectListener) Close() error {
+func (l *Listener) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return l.srv.Shutdown(ctx)
 }
 
 // Callbacks returns every callback received so far.
-func (l *RedirectListener) Callbacks() []Callback {
+func (l *Listener) Callbacks() []Response {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]Callback(nil), l.callbacks...)
+	return append([]Response(nil), l.callbacks...)
 }
 
 // WaitFor waits for the authorization response carrying state and returns
 // it. With an empty state it returns the first callback carrying any
 // parameters.
-func (l *RedirectListener) WaitFor(ctx context.Context, state string) (*Callback, error) {
+func (l *Listener) WaitFor(ctx context.Context, state string) (*Response, error) {
 	for {
 		l.mu.Lock()
 		for i := range l.callbacks {
@@ -219,7 +216,7 @@ func (l *RedirectListener) WaitFor(ctx context.Context, state string) (*Callback
 	}
 }
 
-func (l *RedirectListener) record(c Callback) {
+func (l *Listener) record(c Response) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.callbacks = append(l.callbacks, c)
@@ -232,7 +229,7 @@ func (l *RedirectListener) record(c Callback) {
 const fragmentSuffix = "/.fragment"
 
 // ServeHTTP records requests under the redirect path and answers them.
-func (l *RedirectListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	base := strings.TrimSuffix(l.opts.Path, "/")
 	if r.URL.Path != l.opts.Path && !strings.HasPrefix(r.URL.Path, base+"/") {
 		http.NotFound(w, r)
@@ -261,12 +258,12 @@ func (l *RedirectListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "bad fragment", http.StatusBadRequest)
 			return
 		}
-		l.record(Callback{Time: time.Now(), Method: "GET", Path: strings.TrimSuffix(r.URL.Path, fragmentSuffix), ResponseMode: "fragment", Params: params})
+		l.record(Response{Time: time.Now(), Method: "GET", Path: strings.TrimSuffix(r.URL.Path, fragmentSuffix), ResponseMode: "fragment", Params: params})
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 
-	c := Callback{Time: time.Now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, ResponseMode: "query", Params: r.URL.Query()}
+	c := Response{Time: time.Now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, ResponseMode: "query", Params: r.URL.Query()}
 	if r.Method == http.MethodPost {
 		// OAuth 2.0 Form Post Response Mode: parameters in the body.
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
@@ -294,33 +291,11 @@ if (location.hash.length > 1) {
 </body></html>
 `
 
-// selfSignedCertificate makes a short-lived certificate for the loopback
-// names, so an HTTPS redirect URI works without any files.
-func selfSignedCertificate() (*tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
+// isLoopback reports whether host names this machine (RFC 8252 §8.3).
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "oauthtrio redirect listener"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(7 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	if len(der) == 0 {
-		return nil, errors.New("empty certificate")
-	}
-	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -1,8 +1,9 @@
-package target
+package issuer
 
 import (
 	"context"
 	"crypto/tls"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -227,8 +228,8 @@ func TestHTTPClientTrustsCAFile(t *testing.T) {
 	ts.StartTLS()
 	defer ts.Close()
 	dir := t.TempDir()
-	pem := "-----BEGIN CERTIFICATE-----\n" + base64Lines(ts.Certificate().Raw) + "-----END CERTIFICATE-----\n"
-	require.NoError(t, writeFile(dir+"/ca.pem", pem))
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
+	require.NoError(t, os.WriteFile(dir+"/ca.pem", caPEM, 0o600))
 
 	cfg, err := ParseConfig([]byte("issuer: "+ts.URL+"\ntls: {ca_file: ca.pem}"), dir)
 	require.NoError(t, err)

@@ -1,11 +1,9 @@
-package iriscontainer
+package iris
 
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"io"
 	"io/fs"
@@ -16,9 +14,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oauthtrio/oauthtrio/internal/selfsigned"
+
 	"github.com/oauthtrio/oauthtrio/features"
 	"github.com/oauthtrio/oauthtrio/fixtures"
-	"github.com/oauthtrio/oauthtrio/steps/target"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
 
 func TestOptionsResolve(t *testing.T) {
@@ -75,7 +75,8 @@ func TestIssuerURL(t *testing.T) {
 
 func TestTargetConfig(t *testing.T) {
 	dir := t.TempDir()
-	cert, _, err := selfSignedCertificate([]string{"localhost"})
+	c, err := selfsigned.New(selfsigned.Options{Hosts: []string{"localhost"}})
+	cert := c.CertPEM
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,18 +84,18 @@ func TestTargetConfig(t *testing.T) {
 	if err := os.WriteFile(caFile, cert, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	issuer := IssuerURL("localhost", "49153", "")
-	cfg, err := TargetConfig(issuer, caFile, dir)
+	issuerURL := IssuerURL("localhost", "49153", "")
+	cfg, err := TargetConfig(issuerURL, caFile, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Issuer != issuer || cfg.TLS.CAFile != caFile || cfg.TLS.Insecure {
+	if cfg.Issuer != issuerURL || cfg.TLS.CAFile != caFile || cfg.TLS.Insecure {
 		t.Errorf("issuer/tls: %q %+v", cfg.Issuer, cfg.TLS)
 	}
 	if cfg.Profile != "iris" || !cfg.Workshop {
 		t.Errorf("profile %q, workshop %v", cfg.Profile, cfg.Workshop)
 	}
-	for _, role := range target.Roles {
+	for _, role := range issuer.Roles {
 		if _, ok := cfg.Client(role); !ok {
 			t.Errorf("no client for role %s", role)
 		}
@@ -125,10 +126,10 @@ func TestSetupMatchesTargetConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	quoted := func(s string) bool { return strings.Contains(string(cls), `"`+s+`"`) }
-	for _, role := range target.Roles {
+	for _, role := range issuer.Roles {
 		c, _ := cfg.Client(role)
 		for what, v := range map[string]string{"id": c.ID, "secret": c.Secret, "redirect_uri": c.RedirectURI, "auth_method": c.AuthMethod} {
-			if v != "" && v != target.AuthNone && !quoted(v) {
+			if v != "" && v != issuer.AuthNone && !quoted(v) {
 				t.Errorf("%s %s %q is not in %%ZOAuthTrio.Setup", role, what, v)
 			}
 		}
@@ -179,7 +180,7 @@ func TestExpectedFailuresNameScenarios(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ef, err := target.ParseExpectedFailures(fixtures.IRISExpectedFailures)
+	ef, err := issuer.ParseExpectedFailures(fixtures.IRISExpectedFailures)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,11 +223,11 @@ func TestIRISFiles(t *testing.T) {
 }
 
 func TestGatewayFiles(t *testing.T) {
-	cert, key, err := selfSignedCertificate([]string{"localhost"})
+	c, err := selfsigned.New(selfsigned.Options{Hosts: []string{"localhost"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := gatewayFiles(fixtures.IRIS, cert, key)
+	files, err := gatewayFiles(fixtures.IRIS, c.CertPEM, c.KeyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +252,7 @@ func TestGatewayFiles(t *testing.T) {
 			t.Errorf("CSP.conf does not use %s", p)
 		}
 	}
-	if content[gatewayDir+"/tls/server.crt"] != string(cert) || content[gatewayDir+"/tls/server.key"] != string(key) {
+	if content[gatewayDir+"/tls/server.crt"] != string(c.CertPEM) || content[gatewayDir+"/tls/server.key"] != string(c.KeyPEM) {
 		t.Error("certificate or key altered")
 	}
 	port := strings.TrimSuffix(httpsPort, "/tcp")
@@ -266,29 +267,18 @@ func TestGatewayFiles(t *testing.T) {
 	}
 }
 
-func TestSelfSignedCertificate(t *testing.T) {
+func TestCertificateCoversTheDockerHost(t *testing.T) {
 	hosts := certificateHosts("tcp://docker.example.org:2376")
-	certPEM, keyPEM, err := selfSignedCertificate(hosts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
-		t.Fatalf("key does not match the certificate: %v", err)
-	}
-	block, _ := pem.Decode(certPEM)
-	cert, err := x509.ParseCertificate(block.Bytes)
+	c, err := selfsigned.New(selfsigned.Options{Hosts: hosts})
 	if err != nil {
 		t.Fatal(err)
 	}
 	roots := x509.NewCertPool()
-	roots.AddCert(cert)
+	roots.AddCert(c.Leaf)
 	for _, h := range []string{"localhost", "127.0.0.1", "::1", "docker.example.org"} {
-		if _, err := cert.Verify(x509.VerifyOptions{DNSName: h, Roots: roots}); err != nil {
+		if _, err := c.Leaf.Verify(x509.VerifyOptions{DNSName: h, Roots: roots}); err != nil {
 			t.Errorf("%s: %v", h, err)
 		}
-	}
-	if strings.Contains(string(certPEM), "PRIVATE") {
-		t.Error("the certificate PEM carries a private key")
 	}
 }
 

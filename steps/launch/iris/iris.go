@@ -9,7 +9,7 @@
 // issuer it states is the one stored in its configuration, so the set-up
 // runs after the gateway's HTTPS port is mapped: the issuer is then exactly
 // the URL the suite and its browser use.
-package iriscontainer
+package iris
 
 import (
 	"bytes"
@@ -27,13 +27,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oauthtrio/oauthtrio/internal/selfsigned"
+
 	"github.com/testcontainers/testcontainers-go"
 	tcexec "github.com/testcontainers/testcontainers-go/exec"
 	"github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/oauthtrio/oauthtrio/fixtures"
-	"github.com/oauthtrio/oauthtrio/steps/target"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
 
 // Images, overridable with OAUTHTRIO_IRIS_IMAGE and
@@ -125,7 +127,7 @@ func (o Options) resolve(getenv func(string) string) (Options, error) {
 // Instance is a running IRIS with its web gateway.
 type Instance struct {
 	// Config is the target configuration for steps.Run.
-	Config *target.Config
+	Config *issuer.Config
 	// Issuer is the issuer URL IRIS was configured with.
 	Issuer string
 
@@ -183,12 +185,13 @@ func Start(ctx context.Context, opts Options) (inst *Instance, err error) {
 
 	// The certificate must cover the name the suite will use; the port is
 	// not part of it, so it can be made before the port is known.
-	cert, key, err := selfSignedCertificate(certificateHosts(os.Getenv("DOCKER_HOST")))
+	hosts := certificateHosts(os.Getenv("DOCKER_HOST"))
+	c, err := selfsigned.New(selfsigned.Options{CommonName: hosts[0], Organization: "oauthtrio test IRIS", Hosts: hosts})
 	if err != nil {
 		return nil, err
 	}
 	certFile := filepath.Join(inst.dir, "iris-issuer.pem")
-	if err := os.WriteFile(certFile, cert, 0o644); err != nil {
+	if err := os.WriteFile(certFile, c.CertPEM, 0o644); err != nil {
 		return nil, err
 	}
 
@@ -213,7 +216,7 @@ func Start(ctx context.Context, opts Options) (inst *Instance, err error) {
 		return nil, fmt.Errorf("iriscontainer: IRIS: %w", err)
 	}
 
-	gwFiles, err := gatewayFiles(fixtures.IRIS, cert, key)
+	gwFiles, err := gatewayFiles(fixtures.IRIS, c.CertPEM, c.KeyPEM)
 	if err != nil {
 		return nil, err
 	}
@@ -308,17 +311,17 @@ func IssuerURL(host, port, prefix string) string {
 
 // TargetConfig is fixtures/targets/iris.yaml for an issuer whose TLS
 // certificate is caFile. dir receives the expected-failures file.
-func TargetConfig(issuer, caFile, dir string) (*target.Config, error) {
+func TargetConfig(issuerURL, caFile, dir string) (*issuer.Config, error) {
 	if err := os.WriteFile(filepath.Join(dir, "iris-expected-failures.yaml"), fixtures.IRISExpectedFailures, 0o644); err != nil {
 		return nil, err
 	}
-	cfg, err := target.ParseConfig(fixtures.IRISTarget, dir)
+	cfg, err := issuer.ParseConfig(fixtures.IRISTarget, dir)
 	if err != nil {
 		return nil, fmt.Errorf("fixtures/targets/iris.yaml: %w", err)
 	}
 	// The environment may name another IRIS; this one wins.
-	cfg.Issuer = issuer
-	cfg.TLS = target.TLS{CAFile: caFile}
+	cfg.Issuer = issuerURL
+	cfg.TLS = issuer.TLS{CAFile: caFile}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package target
+package callback
 
 import (
 	"context"
@@ -33,7 +33,7 @@ func base64Lines(der []byte) string {
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
 
 func TestRedirectListenerQueryAndFormPost(t *testing.T) {
-	l, err := NewRedirectListener(ListenerOptions{})
+	l, err := Listen(Options{})
 	require.NoError(t, err)
 	defer l.Close()
 	assert.True(t, strings.HasPrefix(l.URL(), "http://127.0.0.1:"))
@@ -102,11 +102,11 @@ func TestRedirectListenerFixedHTTPSPort(t *testing.T) {
 	probe.Close()
 
 	redirect := "https://localhost:" + itoa(port) + "/oauth/callback"
-	opts, err := ListenerFor(redirect)
+	opts, err := OptionsFor(redirect)
 	require.NoError(t, err)
 	assert.Equal(t, "127.0.0.1:"+itoa(port), opts.Addr)
 	assert.True(t, opts.TLS)
-	l, err := NewRedirectListener(opts)
+	l, err := Listen(opts)
 	require.NoError(t, err)
 	defer l.Close()
 	assert.Equal(t, redirect, l.URL())
@@ -124,9 +124,9 @@ func TestRedirectListenerFixedHTTPSPort(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "c", cb.Params.Get("code"))
 
-	_, err = ListenerFor("https://app.example.org/cb")
+	_, err = OptionsFor("https://app.example.org/cb")
 	require.ErrorContains(t, err, "only listen on this machine")
-	_, err = ListenerFor("com.example.app:/cb")
+	_, err = OptionsFor("com.example.app:/cb")
 	require.Error(t, err)
 }
 

@@ -1,4 +1,4 @@
-package iriscontainer_test
+package iris_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/oauthtrio/oauthtrio/steps"
-	"github.com/oauthtrio/oauthtrio/steps/target/iriscontainer"
+	"github.com/oauthtrio/oauthtrio/steps/launch/iris"
 )
 
 // TestIRISContainer runs the whole suite against a real IRIS in Docker
@@ -24,7 +24,7 @@ func TestIRISContainer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 
-	inst, err := iriscontainer.Start(ctx, iriscontainer.Options{Log: os.Stderr})
+	inst, err := iris.Start(ctx, iris.Options{Log: os.Stderr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,8 +38,7 @@ func TestIRISContainer(t *testing.T) {
 	if reportDir == "" {
 		reportDir = t.TempDir()
 	}
-	res, err := steps.Run(ctx, steps.Options{
-		Config:    inst.Config,
+	res, err := steps.Run(ctx, inst.Config, steps.Options{
 		ReportDir: reportDir,
 		// The Community Edition's licence allows few connections; one
 		// scenario at a time keeps the browser sessions within it.
