@@ -39,11 +39,13 @@ import (
 )
 
 // Images, overridable with OAUTHTRIO_IRIS_IMAGE and
-// OAUTHTRIO_WEBGATEWAY_IMAGE (pin a release to make reports comparable).
-// Both are on InterSystems' registry and need no login.
+// OAUTHTRIO_WEBGATEWAY_IMAGE. Both are on InterSystems' registry and need
+// no login. They are pinned to the release fixtures/iris was compared with
+// (IRISMeister/iris-oauth2 runs iris-community:2026.1), so that reports
+// stay comparable.
 const (
-	DefaultImage        = "containers.intersystems.com/intersystems/iris-community:latest-cd"
-	DefaultGatewayImage = "containers.intersystems.com/intersystems/webgateway:latest-cd"
+	DefaultImage        = "containers.intersystems.com/intersystems/iris-community:2026.1"
+	DefaultGatewayImage = "containers.intersystems.com/intersystems/webgateway:2026.1"
 
 	EnvImage        = "OAUTHTRIO_IRIS_IMAGE"
 	EnvGatewayImage = "OAUTHTRIO_WEBGATEWAY_IMAGE"
@@ -245,8 +247,12 @@ func Start(ctx context.Context, opts Options) (inst *Instance, err error) {
 	port := mapped.Port()
 
 	fmt.Fprintf(opts.Log, "iriscontainer: configuring the authorization server for https://%s\n", net.JoinHostPort(host, port))
-	if err := runSetup(ctx, inst.iris, host, port); err != nil {
+	out, err := runSetup(ctx, inst.iris, host, port)
+	if err != nil {
 		return nil, err
+	}
+	for _, line := range setupMessages(out) {
+		fmt.Fprintf(opts.Log, "iriscontainer: %s\n", line)
 	}
 	inst.Issuer = IssuerURL(host, port, "")
 
@@ -391,20 +397,37 @@ func setupEnv(host, port string) []string {
 	}
 }
 
-// runSetup feeds setup.script to a terminal session in %SYS. The image's
-// default user owns the instance, which lets it in without a password.
-func runSetup(ctx context.Context, c testcontainers.Container, host, port string) error {
+// runSetup feeds setup.script to a terminal session in %SYS and returns
+// what it printed. The image's default user owns the instance, which lets
+// it in without a password.
+func runSetup(ctx context.Context, c testcontainers.Container, host, port string) ([]byte, error) {
 	code, r, err := c.Exec(ctx,
 		[]string{"sh", "-c", "iris session IRIS -U %SYS < " + irisDir + "/setup.script"},
 		tcexec.Multiplexed(), tcexec.WithEnv(setupEnv(host, port)))
 	if err != nil {
-		return fmt.Errorf("iriscontainer: running the set-up: %w", err)
+		return nil, fmt.Errorf("iriscontainer: running the set-up: %w", err)
 	}
 	out, _ := io.ReadAll(r)
 	if code != 0 || !bytes.Contains(out, []byte(setupDone)) {
-		return fmt.Errorf("iriscontainer: the set-up failed (exit status %d):\n%s", code, bytes.TrimSpace(out))
+		return out, fmt.Errorf("iriscontainer: the set-up failed (exit status %d):\n%s", code, bytes.TrimSpace(out))
 	}
-	return nil
+	return out, nil
+}
+
+// setupMessages are the lines the set-up prints for the user (the issuer,
+// a client it could not save), found among the terminal's prompts. A line
+// quoting the prefix is script text the terminal echoed, not a message.
+func setupMessages(out []byte) []string {
+	var msgs []string
+	for line := range strings.Lines(string(out)) {
+		if strings.Contains(line, `"oauthtrio: `) {
+			continue
+		}
+		if _, msg, ok := strings.Cut(line, "oauthtrio: "); ok {
+			msgs = append(msgs, strings.TrimSpace(msg))
+		}
+	}
+	return msgs
 }
 
 // waitForDiscovery polls the discovery document through the gateway until

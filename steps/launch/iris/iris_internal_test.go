@@ -32,6 +32,13 @@ func TestOptionsResolve(t *testing.T) {
 	if o.Image != DefaultImage || o.GatewayImage != DefaultGatewayImage || o.StartupTimeout != DefaultStartupTimeout || o.Log == nil {
 		t.Errorf("defaults: %+v", o)
 	}
+	// The defaults name the release fixtures/iris was compared with, never
+	// a floating tag.
+	for _, img := range []string{DefaultImage, DefaultGatewayImage} {
+		if !strings.HasSuffix(img, ":2026.1") {
+			t.Errorf("default image %s is not pinned to 2026.1", img)
+		}
+	}
 
 	env[EnvImage] = "containers.intersystems.com/intersystems/iris-community:2026.1"
 	env[EnvGatewayImage] = "containers.intersystems.com/intersystems/webgateway:2026.1"
@@ -217,8 +224,9 @@ func TestIRISFiles(t *testing.T) {
 			t.Errorf("setup.script does not read %s", name)
 		}
 	}
-	if !strings.Contains(string(script), setupDone) {
-		t.Errorf("setup.script does not print %q", setupDone)
+	// Printed in two pieces, so that an echo of the script cannot fake it.
+	if strings.Contains(string(script), setupDone) || !strings.Contains(string(script), `"oauthtrio: set-up"," done"`) {
+		t.Errorf("setup.script must print %q from two pieces", setupDone)
 	}
 }
 
@@ -264,6 +272,21 @@ func TestGatewayFiles(t *testing.T) {
 		if !strings.Contains(ini, line+"\n") {
 			t.Errorf("CSP.ini lacks %q", line)
 		}
+	}
+}
+
+func TestSetupMessages(t *testing.T) {
+	out := "\nNode: 1a2b, Instance: IRIS\n\n%SYS> try { write \"oauthtrio: set-up\",\" done\",! }\n" +
+		"%SYS>oauthtrio: WARNING: resource server client oauthtrio-rs not saved, introspection will fail: ERROR #5001\n" +
+		"oauthtrio: issuer https://localhost:49153/oauth2\r\n" +
+		"oauthtrio: set-up done\n%SYS>\n"
+	want := []string{
+		"WARNING: resource server client oauthtrio-rs not saved, introspection will fail: ERROR #5001",
+		"issuer https://localhost:49153/oauth2",
+		"set-up done",
+	}
+	if got := setupMessages([]byte(out)); !slices.Equal(got, want) {
+		t.Errorf("setupMessages = %q, want %q", got, want)
 	}
 }
 
