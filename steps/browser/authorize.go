@@ -59,13 +59,16 @@ type pageState struct {
 	// Mark is the number sampleMark left on the document; 0 on a document
 	// loaded since, which is how a navigation is told from a slow page.
 	Mark int `json:"mark"`
+	// Parsing is set while the document is still being parsed, when an
+	// unrecognised page may just be incomplete.
+	Parsing bool `json:"parsing"`
 }
 
 const sampleScript = `((sels) => {
 const present = {}, invalid = [];
 for (const s of sels) { try { present[s] = document.querySelector(s) !== null; } catch (e) { invalid.push(s); } }
 const text = document.body ? String(document.body.innerText || "") : "";
-return {present, invalid, text: text.slice(0, 20000), mark: window.__oauthtrioMark || 0};
+return {present, invalid, text: text.slice(0, 20000), mark: window.__oauthtrioMark || 0, parsing: document.readyState === "loading"};
 })(%s)`
 
 // sample reads the URL and which of selectors are present. The URL comes
@@ -151,6 +154,18 @@ func (p *Profile) loginErrorShown(st pageState) bool {
 	return p.LoginError != "" && st.Present[p.LoginError]
 }
 
+// refusal says why a login page drawn after submitting credentials is a
+// refused login, or "" when the profile cannot tell.
+func (p *Profile) refusal(st pageState) string {
+	switch {
+	case p.loginErrorShown(st):
+		return "shows " + p.LoginError
+	case p.RefusedLoginReturnsToLogin:
+		return "came back after submitting the credentials"
+	}
+	return ""
+}
+
 // Page samples the page once and says what it shows, read with p.
 func (s *Session) Page(p *Profile, redirectPrefix string) (PageKind, string, error) {
 	ctx, cancel := s.actionCtx()
@@ -162,9 +177,14 @@ func (s *Session) Page(p *Profile, redirectPrefix string) (PageKind, string, err
 	return p.classify(st, redirectPrefix), st.URL, nil
 }
 
-// LoginFailed reports whether the page shows the profile's wrong-password marker.
+// LoginFailed reports whether the page shows the profile's wrong-password
+// marker or, after credentials were submitted and with
+// RefusedLoginReturnsToLogin, the login page again.
 func (s *Session) LoginFailed(p *Profile) bool {
-	return p.LoginError != "" && s.Exists(p.LoginError)
+	if p.LoginError != "" && s.Exists(p.LoginError) {
+		return true
+	}
+	return p.RefusedLoginReturnsToLogin && s.Exists(p.LoginMarker())
 }
 
 // OnErrorPage reports whether the page is the profile's error page.
@@ -419,6 +439,10 @@ func (d *driver) waitFor(ctx context.Context, what string, want ...PageKind) (Pa
 			return false, nil
 		}
 		k := d.p.classify(st, d.prefix)
+		// A document still being parsed may lack the elements that name it.
+		if k == PageUnknown && st.Parsing {
+			return false, nil
+		}
 		if d.marked != 0 && st.Mark == d.marked {
 			if d.markedKind == PageLogin && d.p.loginErrorShown(st) {
 				fatal = fmt.Errorf("browser: the login page shows %s at %s: %w", d.p.LoginError, st.URL, ErrLoginFailed)
@@ -428,9 +452,12 @@ func (d *driver) waitFor(ctx context.Context, what string, want ...PageKind) (Pa
 				return false, nil
 			}
 		}
-		if k == PageLogin && d.marked != 0 && d.markedKind == PageLogin && d.p.loginErrorShown(st) {
-			fatal = fmt.Errorf("browser: the login page shows %s at %s: %w", d.p.LoginError, st.URL, ErrLoginFailed)
-			return true, nil
+		// Here the login page is a new document (the same one was skipped above).
+		if k == PageLogin && d.marked != 0 && d.markedKind == PageLogin {
+			if why := d.p.refusal(st); why != "" {
+				fatal = fmt.Errorf("browser: the login page %s at %s: %w", why, st.URL, ErrLoginFailed)
+				return true, nil
+			}
 		}
 		for _, w := range want {
 			if k == w {

@@ -31,6 +31,11 @@ type Profile struct {
 	// LoginError is the selector of the marker shown after a wrong password.
 	// Empty when the provider shows none.
 	LoginError string `yaml:"login_error"`
+	// RefusedLoginReturnsToLogin says that a refused login draws the login
+	// page again: a login page after submitting credentials then counts as
+	// a refusal even without the LoginError marker, for providers whose
+	// marker is unknown or unconfirmed.
+	RefusedLoginReturnsToLogin bool `yaml:"refused_login_returns_to_login"`
 	// AcceptsAnyPassword is set for development providers that log anyone
 	// in, so wrong-password scenarios cannot apply to them.
 	AcceptsAnyPassword bool `yaml:"accepts_any_password"`
@@ -103,9 +108,10 @@ func (p *Profile) ConsentMarker() string {
 }
 
 // DetectsLoginFailure reports whether wrong-password scenarios can run with
-// this profile: the provider refuses wrong passwords and shows a marker.
+// this profile: the provider refuses wrong passwords and shows a marker or
+// the login page again.
 func (p *Profile) DetectsLoginFailure() bool {
-	return p.LoginError != "" && !p.AcceptsAnyPassword
+	return (p.LoginError != "" || p.RefusedLoginReturnsToLogin) && !p.AcceptsAnyPassword
 }
 
 // Validate checks the profile and compiles its patterns. Every problem is

@@ -24,6 +24,25 @@ func TestShippedProfilesLoad(t *testing.T) {
 	assert.True(t, ps["iris"].DetectsLoginFailure())
 }
 
+// The IRIS class reference documents the names of the login and
+// permissions fields and buttons, nothing else: the iris profile selects by
+// those names only, and detects a refused login without the undocumented
+// error marker.
+func TestIRISProfileUsesDocumentedNames(t *testing.T) {
+	ps, err := LoadProfiles("../../fixtures/profiles")
+	require.NoError(t, err)
+	p := ps["iris"]
+	require.NotNil(t, p)
+	for field, sel := range map[string]string{
+		"detect.selector": p.Detect.Selector,
+		"login.form":      p.Login.Form, "login.username": p.Login.Username, "login.password": p.Login.Password, "login.submit": p.Login.Submit,
+		"consent.form": p.Consent.Form, "consent.approve": p.Consent.Approve, "consent.deny": p.Consent.Deny,
+	} {
+		assert.Regexp(t, `^\[name="(Username|Password|Login|Accept|Cancel)"\]$`, sel, field)
+	}
+	assert.True(t, p.RefusedLoginReturnsToLogin, "the .errorCode marker is not documented")
+}
+
 func TestProfileValidation(t *testing.T) {
 	const good = `
 name: good
