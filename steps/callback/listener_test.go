@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,19 +16,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-func base64Lines(der []byte) string {
-	s := base64.StdEncoding.EncodeToString(der)
-	var b strings.Builder
-	for len(s) > 64 {
-		b.WriteString(s[:64] + "\n")
-		s = s[64:]
-	}
-	b.WriteString(s + "\n")
-	return b.String()
-}
-
-func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
 
 func TestRedirectListenerQueryAndFormPost(t *testing.T) {
 	l, err := Listen(Options{})
@@ -101,10 +86,10 @@ func TestRedirectListenerFixedHTTPSPort(t *testing.T) {
 	port := probe.Addr().(*net.TCPAddr).Port
 	probe.Close()
 
-	redirect := "https://localhost:" + itoa(port) + "/oauth/callback"
+	redirect := "https://localhost:" + strconv.Itoa(port) + "/oauth/callback"
 	opts, err := OptionsFor(redirect)
 	require.NoError(t, err)
-	assert.Equal(t, "127.0.0.1:"+itoa(port), opts.Addr)
+	assert.Equal(t, "127.0.0.1:"+strconv.Itoa(port), opts.Addr)
 	assert.True(t, opts.TLS)
 	l, err := Listen(opts)
 	require.NoError(t, err)
@@ -129,5 +114,3 @@ func TestRedirectListenerFixedHTTPSPort(t *testing.T) {
 	_, err = OptionsFor("com.example.app:/cb")
 	require.Error(t, err)
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

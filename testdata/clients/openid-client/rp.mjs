@@ -1,5 +1,5 @@
 // A relying party built on panva's openid-client v6, run against the
-// reference trio by run.sh: dynamic registration, discovery, authorization
+// reference trio by cmd/oauthtrio/thirdparty_test.go: dynamic registration, discovery, authorization
 // code + PKCE with state and nonce, userinfo, refresh, introspection,
 // revocation, then the error answers for a revoked token, a wrong client
 // secret and a denied consent. The user's login and consent are posted as plain HTML forms,
