@@ -403,7 +403,7 @@ func (s *Server) userSession(ctx context.Context, auth *Authorization, id *Ident
 	c.Issuer = s.issuer
 	c.AuthTime = authTime.UTC().Truncate(time.Second)
 	c.RequestedAt = requestedAt
-	c.Extra = map[string]interface{}{"azp": clientID}
+	c.Extra = map[string]any{"azp": clientID}
 	for _, name := range auth.EssentialClaims {
 		if v, ok := userClaims(id.User)[name]; ok {
 			c.Extra[name] = v
@@ -418,12 +418,12 @@ func (s *Server) userSession(ctx context.Context, auth *Authorization, id *Ident
 
 	at := sess.AccessTokenClaims
 	at.Subject = id.Subject
-	at.Extra = map[string]interface{}{"client_id": clientID}
+	at.Extra = map[string]any{"client_id": clientID}
 	for k, v := range id.Properties {
 		at.Extra[k] = v
 	}
 	// RFC 9068 §2.1: the typ header is at+jwt.
-	sess.AccessTokenHeader.Extra = map[string]interface{}{"typ": "at+jwt"}
+	sess.AccessTokenHeader.Extra = map[string]any{"typ": "at+jwt"}
 	return sess
 }
 

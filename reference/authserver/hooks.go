@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/oauthtrio/oauthtrio/reference/store"
 )
@@ -30,7 +31,7 @@ type Identity struct {
 	User    *store.User
 	// Properties are custom claims for the access token, ID token, token
 	// response, userinfo and introspection (IRIS SetTokenProperty).
-	Properties map[string]interface{}
+	Properties map[string]any
 }
 
 // ErrInvalidCredentials is what a UserValidator returns for a wrong
@@ -67,7 +68,7 @@ type UserValidator interface {
 // ClientValidator admits a client to the client credentials grant and may
 // add properties to its tokens (IRIS ValidateClient).
 type ClientValidator interface {
-	ValidateClient(ctx context.Context, client *store.Client, scopes []string) (properties map[string]interface{}, err error)
+	ValidateClient(ctx context.Context, client *store.Client, scopes []string) (properties map[string]any, err error)
 }
 
 // LoginDisplay renders the login page (IRIS DisplayLogin).
@@ -118,7 +119,7 @@ func (noHook) BeforeAuthenticate(context.Context, *Authorization) error { return
 func (noHook) AfterAuthenticate(context.Context, *Authorization, *Identity) error {
 	return nil
 }
-func (noHook) ValidateClient(context.Context, *store.Client, []string) (map[string]interface{}, error) {
+func (noHook) ValidateClient(context.Context, *store.Client, []string) (map[string]any, error) {
 	return nil, nil
 }
 
@@ -134,13 +135,15 @@ type PasswordValidator struct {
 }
 
 // dummyHash keeps the time of a login with an unknown user close to that of
-// a wrong password, so response times do not reveal which users exist.
-var dummyHash = mustHash("not-a-password")
+// a wrong password, so response times do not reveal which users exist. It
+// is made at the first such login, not when the package loads: bcrypt at
+// SecretCost would cost every start of the binary, check included.
+var dummyHash = sync.OnceValue(func() []byte { return mustHash("not-a-password") })
 
 func (v PasswordValidator) ValidateUser(ctx context.Context, cred Credentials, _ *Authorization) (*Identity, error) {
 	u, err := v.Users.GetUser(ctx, cred.Username)
 	if err != nil || u == nil {
-		_ = comparePassword(dummyHash, cred.Password)
+		_ = comparePassword(dummyHash(), cred.Password)
 		return nil, ErrInvalidCredentials
 	}
 	if cred.Authenticated {

@@ -45,9 +45,7 @@ func newInteractions(ttl time.Duration) *interactions {
 
 func randomToken() string {
 	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
+	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 

@@ -78,8 +78,8 @@ func (s *Server) handleIntrospection(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.introspectionResponse(tokenUse, ar))
 }
 
-func (s *Server) introspectionResponse(use fosite.TokenUse, ar fosite.AccessRequester) map[string]interface{} {
-	resp := map[string]interface{}{}
+func (s *Server) introspectionResponse(use fosite.TokenUse, ar fosite.AccessRequester) map[string]any {
+	resp := map[string]any{}
 	sess, _ := ar.GetSession().(*Session)
 	if sess != nil {
 		for k, v := range sess.Properties {

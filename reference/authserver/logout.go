@@ -98,7 +98,7 @@ func (s *Server) hintAudience(r *http.Request, hint string) ([]string, error) {
 	switch aud := tok.Claims["aud"].(type) {
 	case string:
 		return []string{aud}, nil
-	case []interface{}:
+	case []any:
 		out := make([]string, 0, len(aud))
 		for _, a := range aud {
 			if v, ok := a.(string); ok {

@@ -18,7 +18,7 @@ type Session struct {
 
 	// Properties are custom claims that appear in the access token, the ID
 	// token, the token response, userinfo and introspection.
-	Properties map[string]interface{} `json:"properties,omitempty"`
+	Properties map[string]any `json:"properties,omitempty"`
 	// LoginSessionID names the login session that authorized the grant; it
 	// is the ID token's sid.
 	LoginSessionID string `json:"login_session_id,omitempty"`
@@ -53,7 +53,7 @@ func (s *Session) GetJWTHeader() *jwt.Headers {
 }
 
 // GetExtraClaims implements fosite.ExtraClaimsSession.
-func (s *Session) GetExtraClaims() map[string]interface{} {
+func (s *Session) GetExtraClaims() map[string]any {
 	return s.Properties
 }
 

@@ -132,11 +132,11 @@ func (s *Server) grantClientCredentials(r *http.Request, ar fosite.AccessRequest
 	sess.Subject = id
 	sess.Properties = props
 	sess.AccessTokenClaims.Subject = id
-	sess.AccessTokenClaims.Extra = map[string]interface{}{"client_id": id}
+	sess.AccessTokenClaims.Extra = map[string]any{"client_id": id}
 	for k, v := range props {
 		sess.AccessTokenClaims.Extra[k] = v
 	}
-	sess.AccessTokenHeader.Extra = map[string]interface{}{"typ": "at+jwt"}
+	sess.AccessTokenHeader.Extra = map[string]any{"typ": "at+jwt"}
 	return nil
 }
 

@@ -11,8 +11,8 @@ import (
 )
 
 // userClaims are the standard claims (OIDC Core §5.1) a user has.
-func userClaims(u *store.User) map[string]interface{} {
-	c := map[string]interface{}{"preferred_username": u.Username}
+func userClaims(u *store.User) map[string]any {
+	c := map[string]any{"preferred_username": u.Username}
 	set := func(k, v string) {
 		if v != "" {
 			c[k] = v
@@ -87,7 +87,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		s.bearerError(w, http.StatusUnauthorized, "invalid_token", "The user of this token no longer exists.")
 		return
 	}
-	claims := map[string]interface{}{}
+	claims := map[string]any{}
 	for k, v := range sess.Properties {
 		claims[k] = v
 	}

@@ -33,13 +33,13 @@ func (v workshopValidate) ValidateUser(ctx context.Context, cred Credentials, a 
 		return nil, err
 	}
 	if id.Properties == nil {
-		id.Properties = map[string]interface{}{}
+		id.Properties = map[string]any{}
 	}
 	id.Properties["my-property"] = "value1234"
 	// The IRIS example's value, typo in the first key included.
-	id.Properties["other-property"] = []interface{}{
-		map[string]interface{}{"name:": "john"},
-		map[string]interface{}{"name": "doe"},
+	id.Properties["other-property"] = []any{
+		map[string]any{"name:": "john"},
+		map[string]any{"name": "doe"},
 	}
 	return id, nil
 }

@@ -142,7 +142,7 @@ func (s *sessionStore) sweepLocked() {
 // at least 128 bits of entropy where guessing must be infeasible).
 func randomToken() string {
 	b := make([]byte, 32)
-	rand.Read(b) // never fails since Go 1.24
+	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 

@@ -50,21 +50,12 @@ type CertificateStatus struct {
 	NotAfter time.Time
 }
 
-// EnsureCertificate returns the self-signed certificate pair in stateDir,
-// generating it on first use and again when the existing one is expired,
-// about to expire, unreadable or missing a required name. Use
-// LoadOrCreateCertificate to learn whether and why a pair was generated.
-func EnsureCertificate(stateDir string) (certFile, keyFile string, err error) {
-	status, err := LoadOrCreateCertificate(stateDir)
-	if err != nil {
-		return "", "", err
-	}
-	return status.CertFile, status.KeyFile, nil
-}
-
-// LoadOrCreateCertificate is EnsureCertificate with the reason for a
-// regeneration, so the caller can tell the user that browsers which trusted
-// the old certificate must be told about the new one.
+// LoadOrCreateCertificate returns the self-signed certificate pair in
+// stateDir, generating it on first use and again when the existing one is
+// expired, about to expire, unreadable or missing a required name. The
+// status says whether and why a pair was generated, so the caller can tell
+// the user that browsers which trusted the old certificate must be told
+// about the new one.
 func LoadOrCreateCertificate(stateDir string) (CertificateStatus, error) {
 	return loadOrCreateCertificate(stateDir, time.Now())
 }

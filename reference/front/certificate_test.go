@@ -29,7 +29,7 @@ func TestEnsureCertificateReusesPair(t *testing.T) {
 	keyBytes, err := os.ReadFile(first.KeyFile)
 	require.NoError(t, err)
 
-	certFile, keyFile, err := EnsureCertificate(dir)
+	certFile, keyFile, err := testCertificate(dir)
 	require.NoError(t, err)
 	assert.Equal(t, first.CertFile, certFile)
 	assert.Equal(t, first.KeyFile, keyFile)
@@ -57,7 +57,7 @@ func TestEnsureCertificateReusesPair(t *testing.T) {
 }
 
 func TestCertificateContents(t *testing.T) {
-	certFile, keyFile, err := EnsureCertificate(t.TempDir())
+	certFile, keyFile, err := testCertificate(t.TempDir())
 	require.NoError(t, err)
 	cert, _, err := readCertificate(certFile)
 	require.NoError(t, err)
@@ -95,7 +95,7 @@ func TestCertificateContents(t *testing.T) {
 }
 
 func TestSPKIHash(t *testing.T) {
-	certFile, keyFile, err := EnsureCertificate(t.TempDir())
+	certFile, keyFile, err := testCertificate(t.TempDir())
 	require.NoError(t, err)
 	got, err := SPKIHash(certFile)
 	require.NoError(t, err)
@@ -162,7 +162,7 @@ func TestCertificateRegenerated(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			certFile, keyFile, err := EnsureCertificate(dir)
+			certFile, keyFile, err := testCertificate(dir)
 			require.NoError(t, err)
 			tt.spoil(t, certFile, keyFile)
 			spoilt, _ := os.ReadFile(certFile)
@@ -210,4 +210,10 @@ func TestDefaultStateDir(t *testing.T) {
 	dir, err = DefaultStateDir()
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(home, ".local", "state", "oauthtrio"), dir)
+}
+
+// testCertificate is the pair LoadOrCreateCertificate keeps in dir.
+func testCertificate(dir string) (certFile, keyFile string, err error) {
+	status, err := LoadOrCreateCertificate(dir)
+	return status.CertFile, status.KeyFile, err
 }

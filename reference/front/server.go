@@ -34,7 +34,7 @@ type Config struct {
 	// Empty means PublicURLDefault of the listening address.
 	PublicURL string
 	// CertFile and KeyFile are the PEM certificate pair the listener
-	// presents, usually from EnsureCertificate.
+	// presents, usually from LoadOrCreateCertificate.
 	CertFile, KeyFile string
 	Routes            []Route
 	// Logger receives the access log and panics; nil discards them.

@@ -58,7 +58,7 @@ type testFront struct {
 // loopback port, stopped at the end of the test.
 func startFront(t *testing.T, extra ...Route) *testFront {
 	t.Helper()
-	certFile, keyFile, err := EnsureCertificate(t.TempDir())
+	certFile, keyFile, err := testCertificate(t.TempDir())
 	require.NoError(t, err)
 	log := &syncBuffer{}
 	routes := append([]Route{
@@ -333,7 +333,7 @@ func TestPublicURLDefault(t *testing.T) {
 }
 
 func TestPublicURLAsGiven(t *testing.T) {
-	certFile, keyFile, err := EnsureCertificate(t.TempDir())
+	certFile, keyFile, err := testCertificate(t.TempDir())
 	require.NoError(t, err)
 	tests := []struct {
 		publicURL string
@@ -386,7 +386,7 @@ func TestBanner(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	certFile, keyFile, err := EnsureCertificate(t.TempDir())
+	certFile, keyFile, err := testCertificate(t.TempDir())
 	require.NoError(t, err)
 	h := echo("x")
 	tests := []struct {
@@ -413,7 +413,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestStartTwiceAndShutdownBeforeStart(t *testing.T) {
-	certFile, keyFile, err := EnsureCertificate(t.TempDir())
+	certFile, keyFile, err := testCertificate(t.TempDir())
 	require.NoError(t, err)
 	s, err := New(Config{Addr: "127.0.0.1:0", CertFile: certFile, KeyFile: keyFile})
 	require.NoError(t, err)

@@ -184,7 +184,7 @@ var errUnknownKey = errors.New("keyring: token signed by an unknown key")
 
 func (s *signer) active() *jwt.DefaultSigner {
 	k := s.ring.Active()
-	return &jwt.DefaultSigner{GetPrivateKey: func(context.Context) (interface{}, error) {
+	return &jwt.DefaultSigner{GetPrivateKey: func(context.Context) (any, error) {
 		if k == nil {
 			return nil, errUnknownKey
 		}
@@ -213,7 +213,7 @@ func (s *signer) verifier(token string) (*jwt.DefaultSigner, error) {
 	if k == nil {
 		return nil, &jwt.ValidationError{Errors: jwt.ValidationErrorUnverifiable, Inner: errUnknownKey}
 	}
-	return &jwt.DefaultSigner{GetPrivateKey: func(context.Context) (interface{}, error) { return k, nil }}, nil
+	return &jwt.DefaultSigner{GetPrivateKey: func(context.Context) (any, error) { return k, nil }}, nil
 }
 
 func (s *signer) Generate(ctx context.Context, claims jwt.MapClaims, header jwt.Mapper) (string, string, error) {

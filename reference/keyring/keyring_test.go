@@ -190,7 +190,7 @@ func TestVerifyFailures(t *testing.T) {
 	impostor, err := Generate("RS256")
 	require.NoError(t, err)
 	impostor.KeyID = r.Active().KeyID
-	forged, _, err := (&jwt.DefaultSigner{GetPrivateKey: func(context.Context) (interface{}, error) { return impostor, nil }}).
+	forged, _, err := (&jwt.DefaultSigner{GetPrivateKey: func(context.Context) (any, error) { return impostor, nil }}).
 		Generate(ctx, jwt.MapClaims{"sub": "mallory"}, &jwt.Headers{})
 	require.NoError(t, err)
 

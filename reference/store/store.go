@@ -68,9 +68,7 @@ func Open(path string, newSession func() fosite.Session) (*Store, error) {
 // while one is open. It is meant for tests.
 func OpenMemory(newSession func() fosite.Session) (*Store, error) {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
+	rand.Read(b[:])
 	// The memdb VFS shares one database between the pool's connections
 	// with ordinary file locking, unlike shared-cache mode whose table
 	// locks fail at once instead of honouring the busy timeout.

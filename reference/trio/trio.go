@@ -379,9 +379,7 @@ func (t *Trio) globalSecret(inMemory bool) ([]byte, error) {
 		}
 	}
 	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return nil, err
-	}
+	rand.Read(b)
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return nil, fmt.Errorf("trio: %w", err)
 	}
