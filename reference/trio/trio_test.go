@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +261,21 @@ func TestResourceServer(t *testing.T) {
 				assert.Contains(t, got.challenge, `scope="my/scope"`)
 			}
 		})
+	}
+}
+
+// TestFixturesWithoutTheTriosClients checks that a fixtures file lacking
+// the web client's or the resource server's client stops the start with
+// a message naming the missing role, instead of a web client that fails
+// at the first login.
+func TestFixturesWithoutTheTriosClients(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fixtures.yaml")
+	content := "users:\n  - {username: u, password: p}\nclients:\n  - {client_id: rs, client_secret: s, role: resource_server}\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := trio.Start(t.Context(), trio.Config{Addr: "127.0.0.1:0", InMemory: true, Fixtures: path})
+	if err == nil || !strings.Contains(err.Error(), "role: web_client") {
+		t.Fatalf("start with fixtures lacking the web client: %v", err)
 	}
 }
