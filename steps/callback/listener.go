@@ -1,3 +1,7 @@
+// Package callback is the suite's redirect-URI listener: a loopback HTTP(S)
+// server that receives the issuer's authorization responses (query,
+// fragment and form_post) and hands each to the scenario waiting for its
+// state.
 package callback
 
 import (

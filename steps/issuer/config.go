@@ -1,7 +1,7 @@
-// Package target describes the issuer under test: its configuration (which
-// issuer, which clients and users), what its discovery document says, the
-// capabilities the scenarios need, the failures it is expected to have, and
-// the local listener that catches its authorization responses.
+// Package issuer is the suite's view of the issuer under test: its
+// configuration (which issuer, which clients and users), what its discovery
+// document says, the capabilities the scenarios need, the failures it is
+// expected to have, and the clients the suite registers at it.
 package issuer
 
 import (

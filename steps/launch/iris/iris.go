@@ -1,4 +1,4 @@
-// Package iriscontainer starts a real InterSystems IRIS authorization server
+// Package iris starts a real InterSystems IRIS authorization server
 // for the conformance suite: IRIS Community Edition and the InterSystems web
 // gateway (Apache) in front of it, on one Docker network, configured by the
 // ObjectScript set-up in fixtures/iris. Start returns the target
