@@ -117,11 +117,11 @@ func (o Options) resolve(getenv func(string) string) (Options, error) {
 	var errs []error
 	for name, img := range map[string]string{"image": o.Image, "gateway image": o.GatewayImage} {
 		if strings.ContainsAny(img, " \t\r\n") || strings.HasPrefix(img, "-") {
-			errs = append(errs, fmt.Errorf("iriscontainer: %s %q is not an image reference", name, img))
+			errs = append(errs, fmt.Errorf("IRIS container: %s %q is not an image reference", name, img))
 		}
 	}
 	if o.StartupTimeout < 0 {
-		errs = append(errs, fmt.Errorf("iriscontainer: startup timeout %v is negative", o.StartupTimeout))
+		errs = append(errs, fmt.Errorf("IRIS container: startup timeout %v is negative", o.StartupTimeout))
 	}
 	return o, errors.Join(errs...)
 }
@@ -198,14 +198,14 @@ func Start(ctx context.Context, opts Options) (inst *Instance, err error) {
 	}
 
 	if inst.network, err = network.New(ctx); err != nil {
-		return nil, fmt.Errorf("iriscontainer: network: %w", err)
+		return nil, fmt.Errorf("IRIS container: network: %w", err)
 	}
 
 	irisFiles, err := irisFiles(fixtures.IRIS)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(opts.Log, "iriscontainer: starting %s\n", opts.Image)
+	fmt.Fprintf(opts.Log, "IRIS container: starting %s\n", opts.Image)
 	inst.iris, err = testcontainers.Run(ctx, opts.Image,
 		network.WithNetwork([]string{irisAlias}, inst.network),
 		testcontainers.WithFiles(irisFiles...),
@@ -215,14 +215,14 @@ func Start(ctx context.Context, opts Options) (inst *Instance, err error) {
 		testcontainers.WithWaitStrategy(wait.ForLog("Enabling logons").WithStartupTimeout(opts.StartupTimeout)),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("iriscontainer: IRIS: %w", err)
+		return nil, fmt.Errorf("IRIS container: IRIS: %w", err)
 	}
 
 	gwFiles, err := gatewayFiles(fixtures.IRIS, c.CertPEM, c.KeyPEM)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(opts.Log, "iriscontainer: starting %s\n", opts.GatewayImage)
+	fmt.Fprintf(opts.Log, "IRIS container: starting %s\n", opts.GatewayImage)
 	inst.gateway, err = testcontainers.Run(ctx, opts.GatewayImage,
 		network.WithNetwork([]string{"webgateway"}, inst.network),
 		testcontainers.WithFiles(gwFiles...),
@@ -234,25 +234,25 @@ func Start(ctx context.Context, opts Options) (inst *Instance, err error) {
 		testcontainers.WithWaitStrategy(wait.ForListeningPort(httpsPort).WithStartupTimeout(opts.StartupTimeout)),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("iriscontainer: web gateway: %w", err)
+		return nil, fmt.Errorf("IRIS container: web gateway: %w", err)
 	}
 	host, err := inst.gateway.Host(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("iriscontainer: web gateway host: %w", err)
+		return nil, fmt.Errorf("IRIS container: web gateway host: %w", err)
 	}
 	mapped, err := inst.gateway.MappedPort(ctx, httpsPort)
 	if err != nil {
-		return nil, fmt.Errorf("iriscontainer: web gateway port: %w", err)
+		return nil, fmt.Errorf("IRIS container: web gateway port: %w", err)
 	}
 	port := mapped.Port()
 
-	fmt.Fprintf(opts.Log, "iriscontainer: configuring the authorization server for https://%s\n", net.JoinHostPort(host, port))
+	fmt.Fprintf(opts.Log, "IRIS container: configuring the authorization server for https://%s\n", net.JoinHostPort(host, port))
 	out, err := runSetup(ctx, inst.iris, host, port)
 	if err != nil {
 		return nil, err
 	}
 	for _, line := range setupMessages(out) {
-		fmt.Fprintf(opts.Log, "iriscontainer: %s\n", line)
+		fmt.Fprintf(opts.Log, "IRIS container: %s\n", line)
 	}
 	inst.Issuer = IssuerURL(host, port, "")
 
@@ -268,7 +268,7 @@ func Start(ctx context.Context, opts Options) (inst *Instance, err error) {
 		return nil, err
 	}
 	inst.Config = cfg
-	fmt.Fprintf(opts.Log, "iriscontainer: issuer %s is up\n", inst.Issuer)
+	fmt.Fprintf(opts.Log, "IRIS container: issuer %s is up\n", inst.Issuer)
 	return inst, nil
 }
 
@@ -286,7 +286,7 @@ func (in *Instance) Terminate(ctx context.Context) error {
 	}
 	if in.network != nil {
 		if err := in.network.Remove(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("iriscontainer: network: %w", err))
+			errs = append(errs, fmt.Errorf("IRIS container: network: %w", err))
 		}
 	}
 	if in.removeDir && in.dir != "" {
@@ -405,11 +405,11 @@ func runSetup(ctx context.Context, c testcontainers.Container, host, port string
 		[]string{"sh", "-c", "iris session IRIS -U %SYS < " + irisDir + "/setup.script"},
 		tcexec.Multiplexed(), tcexec.WithEnv(setupEnv(host, port)))
 	if err != nil {
-		return nil, fmt.Errorf("iriscontainer: running the set-up: %w", err)
+		return nil, fmt.Errorf("IRIS container: running the set-up: %w", err)
 	}
 	out, _ := io.ReadAll(r)
 	if code != 0 || !bytes.Contains(out, []byte(setupDone)) {
-		return out, fmt.Errorf("iriscontainer: the set-up failed (exit status %d):\n%s", code, bytes.TrimSpace(out))
+		return out, fmt.Errorf("IRIS container: the set-up failed (exit status %d):\n%s", code, bytes.TrimSpace(out))
 	}
 	return out, nil
 }
@@ -445,7 +445,7 @@ func waitForDiscovery(ctx context.Context, hc *http.Client, issuer string, timeo
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("iriscontainer: %s did not come up within %v: %w", url, timeout, last)
+			return fmt.Errorf("IRIS container: %s did not come up within %v: %w", url, timeout, last)
 		case <-time.After(2 * time.Second):
 		}
 	}
