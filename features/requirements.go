@@ -1,0 +1,89 @@
+package features
+
+import (
+	_ "embed"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	gherkin "github.com/cucumber/gherkin/go/v42"
+	messages "github.com/cucumber/messages/go/v34"
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed requirements.yaml
+var requirementsYAML []byte
+
+// Requirement is one rule a specification makes of a provider.
+type Requirement struct {
+	// Tag is the section tag scenarios carry, without "@".
+	Tag   string `yaml:"tag"`
+	Level string `yaml:"level"`
+	Text  string `yaml:"text"`
+	// Untestable says why the rule cannot be checked from outside.
+	Untestable string `yaml:"untestable"`
+	// Gap says why no scenario checks a rule that could be checked.
+	Gap string `yaml:"gap"`
+}
+
+// Spec is the specification part of the tag: RFC6749 of RFC6749-4.1.2.
+func (r Requirement) Spec() string {
+	spec, _, _ := strings.Cut(r.Tag, "-")
+	return spec
+}
+
+// Requirements returns the requirements catalogue (requirements.yaml).
+func Requirements() ([]Requirement, error) {
+	var reqs []Requirement
+	if err := yaml.Unmarshal(requirementsYAML, &reqs); err != nil {
+		return nil, fmt.Errorf("requirements.yaml: %w", err)
+	}
+	return reqs, nil
+}
+
+// Scenario is a scenario of the feature files with its tags (the
+// feature's included).
+type Scenario struct {
+	Name, Feature, URI string
+	Tags               []string
+}
+
+// Scenarios lists every scenario (every example row of an outline) of the
+// feature files in fsys.
+func Scenarios(fsys fs.FS) ([]Scenario, error) {
+	var out []Scenario
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".feature") {
+			return err
+		}
+		f, err := fsys.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		doc, err := gherkin.ParseGherkinDocument(f, (&messages.Incrementing{}).NewId)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for _, pk := range gherkin.Pickles(*doc, name, (&messages.Incrementing{}).NewId) {
+			s := Scenario{Name: pk.Name, Feature: doc.Feature.Name, URI: name}
+			for _, t := range pk.Tags {
+				s.Tags = append(s.Tags, strings.TrimPrefix(t.Name, "@"))
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// IsSectionTag reports whether a tag cites a section of a specification
+// the catalogue covers (as opposed to @needs:, @should, @oidf: or the
+// IRIS workshop's tags).
+func IsSectionTag(tag string) bool {
+	spec, _, ok := strings.Cut(strings.TrimPrefix(tag, "@"), "-")
+	return ok && slices.ContainsFunc(sectionPrefixes, func(p string) bool { return strings.HasPrefix(spec, p) })
+}
+
+var sectionPrefixes = []string{"RFC", "OIDCC", "OIDCD", "OIDCRPL", "BCP"}

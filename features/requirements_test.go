@@ -1,0 +1,156 @@
+package features
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite COVERAGE.md from requirements.yaml and the features")
+
+// TestRequirementsCatalogue fails when a requirement has no scenario and no
+// reason, when a scenario cites a section the catalogue lacks, and when an
+// entry is malformed.
+func TestRequirementsCatalogue(t *testing.T) {
+	reqs, err := Requirements()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenarios, err := Scenarios(Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, problem := range catalogueProblems(reqs, scenarios) {
+		t.Error(problem)
+	}
+}
+
+func TestCatalogueProblemsAreFound(t *testing.T) {
+	scenarios := []Scenario{{Name: "s", URI: "x.feature", Tags: []string{"RFC6749-4.1.2", "RFC6749-99", "needs:browser"}}}
+	reqs := []Requirement{
+		{Tag: "RFC6749-4.1.2", Level: "MUST", Text: "covered"},
+		{Tag: "RFC6749-3.2", Level: "MUST", Text: "no scenario, no reason"},
+		{Tag: "RFC6749-10.10", Level: "MUST", Text: "reasoned", Untestable: "why"},
+		{Tag: "RFC6749-4.1.2", Level: "MAY", Text: "bad level"},
+	}
+	got := strings.Join(catalogueProblems(reqs, scenarios), "\n")
+	for _, want := range []string{"RFC6749-3.2: no scenario", "cites @RFC6749-99", `level "MAY"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "10.10") || strings.Contains(got, "needs:browser") {
+		t.Errorf("a reasoned entry or a non-section tag was reported:\n%s", got)
+	}
+}
+
+func catalogueProblems(reqs []Requirement, scenarios []Scenario) []string {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	byTag := scenariosByTag(scenarios)
+	known := map[string]bool{}
+	for _, r := range reqs {
+		known[r.Tag] = true
+		switch {
+		case !IsSectionTag(r.Tag):
+			bad("%s: not a section tag (RFC…, OIDCC…, OIDCD…, OIDCRPL…, BCP… followed by -section)", r.Tag)
+		case r.Level != "MUST" && r.Level != "SHOULD":
+			bad("%s: level %q is neither MUST nor SHOULD", r.Tag, r.Level)
+		case strings.TrimSpace(r.Text) == "":
+			bad("%s: no text", r.Tag)
+		case r.Untestable != "" && r.Gap != "":
+			bad("%s: both untestable and gap", r.Tag)
+		case len(byTag[r.Tag]) == 0 && r.Untestable == "" && r.Gap == "":
+			bad("%s: no scenario carries @%s, and no untestable or gap reason says why", r.Tag, r.Tag)
+		case len(byTag[r.Tag]) > 0 && (r.Untestable != "" || r.Gap != ""):
+			bad("%s: scenarios check it (%s), yet it is marked untestable or a gap", r.Tag, byTag[r.Tag][0].Name)
+		}
+	}
+	for _, s := range scenarios {
+		for _, tag := range s.Tags {
+			if IsSectionTag(tag) && !known[tag] {
+				bad("%s: scenario %q cites @%s, which requirements.yaml lacks", s.URI, s.Name, tag)
+			}
+		}
+	}
+	return problems
+}
+
+// TestCoverageTable checks that COVERAGE.md is the table the catalogue and
+// the features make; -update rewrites it.
+func TestCoverageTable(t *testing.T) {
+	reqs, err := Requirements()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenarios, err := Scenarios(Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := coverageTable(reqs, scenarios)
+	if *update {
+		if err := os.WriteFile("COVERAGE.md", want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile("COVERAGE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("COVERAGE.md is stale: go test ./features -run TestCoverageTable -update")
+	}
+}
+
+func scenariosByTag(scenarios []Scenario) map[string][]Scenario {
+	out := map[string][]Scenario{}
+	for _, s := range scenarios {
+		for _, tag := range s.Tags {
+			out[tag] = append(out[tag], s)
+		}
+	}
+	return out
+}
+
+func coverageTable(reqs []Requirement, scenarios []Scenario) []byte {
+	byTag := scenariosByTag(scenarios)
+	var b bytes.Buffer
+	covered, gaps, untestable := 0, 0, 0
+	for _, r := range reqs {
+		switch {
+		case len(byTag[r.Tag]) > 0:
+			covered++
+		case r.Gap != "":
+			gaps++
+		default:
+			untestable++
+		}
+	}
+	fmt.Fprintf(&b, "# Coverage\n\nGenerated from `requirements.yaml` and the feature files by `go test ./features -run TestCoverageTable -update`; do not edit.\n\n")
+	fmt.Fprintf(&b, "%d requirements: %d checked by scenarios, %d gaps (checkable from outside, no scenario yet), %d not checkable from outside.\n\n", len(reqs), covered, gaps, untestable)
+	fmt.Fprintf(&b, "| section | level | requirement | scenarios |\n|---|---|---|---|\n")
+	for _, r := range reqs {
+		var cell string
+		switch names := byTag[r.Tag]; {
+		case len(names) > 0:
+			var list []string
+			for _, s := range names {
+				list = append(list, s.Name)
+			}
+			slices.Sort(list)
+			list = slices.Compact(list)
+			cell = fmt.Sprintf("%d: %s", len(list), strings.Join(list, "; "))
+		case r.Gap != "":
+			cell = "**gap**: " + r.Gap
+		default:
+			cell = "not checkable from outside: " + r.Untestable
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.Tag, r.Level, r.Text, strings.ReplaceAll(cell, "|", "\\|"))
+	}
+	return b.Bytes()
+}
