@@ -39,6 +39,7 @@ type scenario struct {
 	previous      *tokenSet // the tokens before the latest refresh
 	registered    *issuer.Client
 	lastAuthState string
+	tls           *tlsOutcome
 }
 
 // authRequest is an authorization request under construction.
@@ -81,6 +82,7 @@ func (r *run) initializeScenario(sc *godog.ScenarioContext) {
 
 // register binds every step phrase of the features to its method.
 func (s *scenario) registerSteps(sc *godog.ScenarioContext) {
+	s.registerTLSSteps(sc)
 	// Clients and preconditions.
 	sc.Step(`^the (web|public|service|introspector|other) client$`, s.theClient)
 	sc.Step(`^the provider does not list "([^"]*)" in "([^"]*)"$`, s.providerDoesNotList)

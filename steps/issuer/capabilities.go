@@ -194,6 +194,9 @@ var needs = []need{
 	{"workshop", SourceConfig, nil, func(*Metadata, string) string {
 		return "the target is not configured with the IRIS workshop customisation (set workshop: true in the target configuration)"
 	}},
+	{"https", SourceConfig, nil, func(*Metadata, string) string {
+		return "the issuer is served over plain http, so there is no TLS to check"
+	}},
 	{"client_app", SourceConfig, nil, func(*Metadata, string) string {
 		return "the target configuration has no client_app.url (a client application that signs users in at the issuer)"
 	}},
@@ -299,6 +302,7 @@ func (c *Capabilities) ApplyConfig(cfg *Config) {
 	c.Set("user:invalid", cfg.Users.Invalid != nil, "")
 	c.Set("resource_server", cfg.ResourceServer != nil, "")
 	c.Set("client_app", cfg.ClientApp != nil && cfg.ClientApp.URL != "", "")
+	c.Set("https", strings.HasPrefix(cfg.Issuer, "https://"), "")
 	c.Set("workshop", cfg.Workshop, "")
 	c.Set("wait:code_expiry", cfg.Waits.CodeExpiry > 0, "")
 	c.Set("dynamic_registration", cfg.Registration.Enabled && c.md != nil && c.md.RegistrationEndpoint != "", "")
