@@ -40,6 +40,7 @@ type scenario struct {
 	registered    *issuer.Client
 	lastAuthState string
 	tls           *tlsOutcome
+	logoutURI     string // the post_logout_redirect_uri of the logout request
 }
 
 // authRequest is an authorization request under construction.
@@ -83,6 +84,7 @@ func (r *run) initializeScenario(sc *godog.ScenarioContext) {
 // register binds every step phrase of the features to its method.
 func (s *scenario) registerSteps(sc *godog.ScenarioContext) {
 	s.registerTLSSteps(sc)
+	s.registerLogoutSteps(sc)
 	// Clients and preconditions.
 	sc.Step(`^the (web|public|service|introspector|other) client$`, s.theClient)
 	sc.Step(`^the provider does not list "([^"]*)" in "([^"]*)"$`, s.providerDoesNotList)

@@ -115,6 +115,9 @@ type Client struct {
 	AuthMethod  string `yaml:"auth_method"`
 	RedirectURI string `yaml:"redirect_uri"`
 	Scopes      Scopes `yaml:"scopes"`
+	// PostLogoutRedirectURI is a post_logout_redirect_uri registered for
+	// the client (RP-Initiated Logout 1.0 §2), for the logout scenarios.
+	PostLogoutRedirectURI string `yaml:"post_logout_redirect_uri"`
 }
 
 // Scopes is a scope list, written in YAML as a list or as one

@@ -172,7 +172,7 @@ func describe(t *trio.Trio, timeouts issuer.Timeouts, redirect string, scopes is
 		return nil, fmt.Errorf("the reference's fixtures have no user developer")
 	}
 	web := func(id string) *issuer.Client {
-		return &issuer.Client{ID: id, Secret: clientSecret, AuthMethod: issuer.AuthClientSecretBasic, RedirectURI: redirect, Scopes: scopes}
+		return &issuer.Client{ID: id, Secret: clientSecret, AuthMethod: issuer.AuthClientSecretBasic, RedirectURI: redirect, Scopes: scopes, PostLogoutRedirectURI: redirect}
 	}
 	cfg := &issuer.Config{
 		Issuer: t.Issuer(),

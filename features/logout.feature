@@ -1,0 +1,36 @@
+@needs:end_session @needs:authorization_code @needs:client:web @needs:user:valid @needs:browser
+Feature: RP-initiated logout
+  A client sends its user to the provider's end_session_endpoint to end the
+  session there, and may ask to be sent back to a post-logout URI it
+  registered. The provider must never send the user to an unregistered
+  one, nor, without the client's ID token or the user's confirmation, to
+  any: otherwise the logout endpoint is an open redirector.
+
+  Background:
+    Given the web client
+    And the user has authorized the client with scope "openid"
+
+  @OIDCRPL-2
+  Scenario: A logout with the ID token as hint returns the state to the registered post-logout URI
+    When the browser opens the logout request with the ID token, the registered post-logout URI and state "logout-1"
+    Then the browser is sent back to the post-logout URI with state "logout-1"
+
+  @OIDCRPL-3 @RFC9700-4.11
+  Scenario: An unregistered post-logout URI is never redirected to
+    When the browser opens the logout request with the ID token, an unregistered post-logout URI and state "logout-2"
+    Then the browser is not sent to the post-logout URI
+
+  @OIDCRPL-3 @RFC9700-4.11
+  Scenario: Without the ID token as hint no one is sent to the post-logout URI unasked
+    When the browser opens the logout request without a hint, the registered post-logout URI and state "logout-3"
+    Then the browser is not sent to the post-logout URI
+
+  @OIDCRPL-2 @needs:prompt_none
+  Scenario: After the logout the provider's session is over
+    Given the provider has kept the user signed in
+    When the browser opens the logout request with the ID token, the registered post-logout URI and state "logout-4"
+    Then the browser is sent back to the post-logout URI with state "logout-4"
+    When the client sends an authorization request with scope "openid"
+    And the request has "prompt" set to "none"
+    And the browser opens the authorization request
+    Then the authorization response has error one of "login_required", "interaction_required", "consent_required", "account_selection_required"

@@ -1,0 +1,142 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cucumber/godog"
+)
+
+func (s *scenario) registerLogoutSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the provider has kept the user signed in$`, s.providerKeptSession)
+	sc.Step(`^the browser opens the logout request (with the ID token|without a hint), (the registered|an unregistered) post-logout URI and state "([^"]*)"$`, s.openLogout)
+	sc.Step(`^the browser is sent back to the post-logout URI with state "([^"]*)"$`, s.sentBackWithState)
+	sc.Step(`^the browser is not sent to the post-logout URI$`, s.notSentToPostLogout)
+}
+
+// logoutSettle is how long a browser is watched for a redirect that must
+// not happen. Redirects by HTTP status happen before the page loads; this
+// leaves time for a script or meta refresh as well.
+const logoutSettle = 3 * time.Second
+
+// providerKeptSession observes, rather than assumes, that the provider
+// keeps a session after the login: an authorization with prompt=none in
+// the same browser must return a code. Scenarios about ending a session
+// are not applicable to a provider that keeps none.
+func (s *scenario) providerKeptSession() error {
+	if !s.run.caps.Has("prompt_none") {
+		return s.notApplicable("%s", s.run.caps.WhyMissing("prompt_none"))
+	}
+	if err := s.newAuthorizationRequest("openid"); err != nil {
+		return err
+	}
+	s.auth.params.Set("prompt", "none")
+	if err := s.browserOpensRequest(); err != nil {
+		return err
+	}
+	if s.callback == nil || s.callback.Get("code") == "" {
+		return s.notApplicable("the provider keeps no session the suite can see: prompt=none after a login did not return a code (%s)", redactCallback(s.callback))
+	}
+	return nil
+}
+
+// openLogout sends the browser to the end_session_endpoint (RP-Initiated
+// Logout 1.0 §2).
+func (s *scenario) openLogout(hint, which, state string) error {
+	endpoint := s.run.meta.EndSessionEndpoint
+	if endpoint == "" {
+		return s.notApplicable("the issuer advertises no end_session_endpoint")
+	}
+	registered := s.client.PostLogoutRedirectURI
+	if registered == "" {
+		return s.notApplicable("the target configuration names no post_logout_redirect_uri for the %s client", s.role)
+	}
+	q := url.Values{"client_id": {s.client.ID}, "state": {state}}
+	s.logoutURI = registered
+	if which == "an unregistered" {
+		s.logoutURI = strings.TrimRight(registered, "/") + "-unregistered"
+	}
+	q.Set("post_logout_redirect_uri", s.logoutURI)
+	if hint == "with the ID token" {
+		if s.tokens == nil || s.tokens.id == "" {
+			return errors.New("no ID token was issued to use as id_token_hint")
+		}
+		q.Set("id_token_hint", s.tokens.id)
+	}
+	sess, err := s.session()
+	if err != nil {
+		return err
+	}
+	return sess.Navigate(endpoint + "?" + q.Encode())
+}
+
+// sentBackWithState: RP-Initiated Logout 1.0 §2 has the OP pass state back
+// when it redirects. The OP may instead ask the user to confirm (it SHOULD
+// ask whether to log out of the OP) or end on its own page; that is not a
+// failure, and the scenario is then not applicable.
+func (s *scenario) sentBackWithState(state string) error {
+	got, err := s.waitForURL(s.logoutURI, s.run.cfg.Timeouts.Browser)
+	if err != nil {
+		if s.onErrorPage() {
+			return fmt.Errorf("the provider answered the logout request with an error page at %s", got)
+		}
+		return s.notApplicable("the provider did not redirect after the logout (it stays at %s, asking for confirmation or ending there), which RP-Initiated Logout allows", got)
+	}
+	u, err := url.Parse(got)
+	if err != nil {
+		return err
+	}
+	if u.Query().Get("state") != state {
+		return fmt.Errorf("the post-logout redirect %s does not carry state %q", redactURL(got), state)
+	}
+	return nil
+}
+
+// notSentToPostLogout: RP-Initiated Logout 1.0 §3: the OP MUST NOT redirect
+// to an unregistered post_logout_redirect_uri, nor, without an
+// id_token_hint, unless it confirms the target by other means. The suite
+// never confirms anything, so reaching the URI means no one was asked.
+func (s *scenario) notSentToPostLogout() error {
+	got, err := s.waitForURL(s.logoutURI, logoutSettle)
+	if err == nil {
+		return fmt.Errorf("the provider redirected the browser to %s", redactURL(got))
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	s.rec.Note("after %s the browser is at %s", logoutSettle, got)
+	return nil
+}
+
+// waitForURL waits up to d for the browser to reach a URL starting with
+// prefix; it returns the last URL seen either way.
+func (s *scenario) waitForURL(prefix string, d time.Duration) (string, error) {
+	sess, err := s.session()
+	if err != nil {
+		return "", err
+	}
+	prev := sess.ActionTimeout()
+	sess.SetActionTimeout(d)
+	defer sess.SetActionTimeout(prev)
+	return sess.WaitForURLPrefix(prefix)
+}
+
+// redactURL drops the query's values, which may carry tokens.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	q := u.Query()
+	for k := range q {
+		if k != "state" {
+			q.Set(k, "…")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
