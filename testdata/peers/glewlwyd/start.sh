@@ -34,11 +34,14 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=oauthtrio-glewlwyd-signing \
 	-keyout sign.key -out sign.crt 2>/dev/null
 
-# The package's web application, except config.json: Debian links it to
-# /etc/glewlwyd/config-2.7.json, a directory holding the real file.
+# A copy of the package's web application with its links resolved (Glewlwyd
+# serves no file a symbolic link leads to; Debian links the JavaScript and
+# CSS libraries and fonts to other packages), except config.json:
+# Debian links it to /etc/glewlwyd/config-2.7.json, a directory holding the
+# real file.
 mkdir webapp
 for f in "$share"/webapp/*; do
-	[ "$(basename "$f")" = config.json ] || ln -s "$f" webapp/
+	[ "$(basename "$f")" = config.json ] || cp -RL "$f" webapp/
 done
 if [ -d "$share/webapp/config.json" ]; then
 	cp "$share/webapp/config.json/config.json" webapp/config.json
