@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oauthtrio/oauthtrio/steps/peer"
-	"github.com/oauthtrio/oauthtrio/steps/target"
+	"github.com/oauthtrio/oauthtrio/steps/issuer"
+	"github.com/oauthtrio/oauthtrio/steps/launch/peer"
 )
 
 // TestGlewlwyd runs the whole suite against Glewlwyd 2.7, a certified
@@ -67,19 +67,19 @@ func TestGlewlwyd(t *testing.T) {
 			t.Logf("Glewlwyd's output:\n%s", proc.Output())
 		}
 	})
-	issuer := "https://127.0.0.1:" + issuerPort + "/api/oidc"
+	issuerURL := "https://127.0.0.1:" + issuerPort + "/api/oidc"
 	start := time.Now()
-	if err := waitForTLSDiscovery(ctx, proc, issuer, filepath.Join(dir, "tls.crt"), 60*time.Second); err != nil {
+	if err := waitForTLSDiscovery(ctx, proc, issuerURL, filepath.Join(dir, "tls.crt"), 60*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("Glewlwyd answered discovery after %s", time.Since(start).Round(time.Millisecond))
 
-	cfg, err := target.LoadConfig("../testdata/peers/glewlwyd/target.yaml")
+	cfg, err := issuer.LoadConfig("../testdata/peers/glewlwyd/target.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Issuer != issuer {
-		t.Fatalf("the target configuration names the issuer %s, the peer runs at %s", cfg.Issuer, issuer)
+	if cfg.Issuer != issuerURL {
+		t.Fatalf("the target configuration names the issuer %s, the peer runs at %s", cfg.Issuer, issuerURL)
 	}
 	reportDir := filepath.Join(t.TempDir(), "report")
 	if d := os.Getenv("OAUTHTRIO_REPORT_DIR"); d != "" {
@@ -87,8 +87,7 @@ func TestGlewlwyd(t *testing.T) {
 	}
 	// No TestingT, as in TestNodeOIDCProvider: the report's verdict tells
 	// warnings and expected failures apart.
-	res, err := Run(ctx, Options{
-		Config:    cfg,
+	res, err := Run(ctx, cfg, Options{
 		ReportDir: reportDir,
 		Tags:      os.Getenv("OAUTHTRIO_TAGS"),
 		Output:    newTestOutput(t),
@@ -105,10 +104,10 @@ func TestGlewlwyd(t *testing.T) {
 // answers 200 over TLS verified with the certificate in caFile, which the
 // process writes when it starts; it gives up when the process exits or
 // limit passes.
-func waitForTLSDiscovery(ctx context.Context, proc *peer.Process, issuer, caFile string, limit time.Duration) error {
+func waitForTLSDiscovery(ctx context.Context, proc *peer.Process, issuerURL, caFile string, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	url := issuer + "/.well-known/openid-configuration"
+	url := issuerURL + "/.well-known/openid-configuration"
 	var last error
 	for {
 		if exited, err := proc.Exited(); exited {
