@@ -9,17 +9,21 @@ DEADCODE ?= golang.org/x/tools/cmd/deadcode@v0.52.0
 # A slow machine fails with go test's clear timeout message, not a hang.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: setup check serve test vet bench build test-iris peer-node third-party-clients
+.PHONY: setup check serve test vet bench build test-iris peer-node peer-glewlwyd third-party-clients
 
 # Installs what oauthtrio needs beside Go on a Debian machine: Chromium for
-# the browser steps, and Node.js with npm for the third-party clients and
-# peers. Uses sudo when not run as root.
+# the browser steps, Node.js with npm for the third-party clients and the
+# node-oidc-provider peer, and Glewlwyd (with sqlite3 and openssl) for the
+# second peer. Uses sudo when not run as root.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 setup:
 	@need=""; \
 	command -v chromium >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromium ] || need="$$need chromium"; \
 	command -v node >/dev/null 2>&1 || need="$$need nodejs"; \
 	command -v npm >/dev/null 2>&1 || need="$$need npm"; \
+	command -v glewlwyd >/dev/null 2>&1 || need="$$need glewlwyd dbconfig-sqlite3"; \
+	command -v sqlite3 >/dev/null 2>&1 || need="$$need sqlite3"; \
+	command -v openssl >/dev/null 2>&1 || need="$$need openssl"; \
 	[ -f /etc/ssl/certs/ca-certificates.crt ] || need="$$need ca-certificates"; \
 	if [ -n "$$need" ]; then \
 		echo "installing:$$need"; \
@@ -53,6 +57,12 @@ test: vet
 # a failure.
 peer-node:
 	OAUTHTRIO_REQUIRE_PEERS=1 $(GO) test -run '^TestNodeOIDCProvider$$' -count=1 -v ./steps/
+
+# The whole suite against Glewlwyd (testdata/peers/glewlwyd), an OpenID
+# Certified provider Debian ships, over TLS on free loopback ports. "make
+# test" skips it when glewlwyd is not installed; here that is a failure.
+peer-glewlwyd:
+	OAUTHTRIO_REQUIRE_PEERS=1 $(GO) test -run '^TestGlewlwyd$$' -count=1 -v ./steps/
 
 # The IRIS workshop's Postman collection (newman) and a relying party on
 # npm's openid-client against the reference (testdata/clients). "make test"
