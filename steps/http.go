@@ -1,7 +1,6 @@
 package steps
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -9,10 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/oauthtrio/oauthtrio/steps/issuer"
-	"github.com/oauthtrio/oauthtrio/steps/report"
 )
 
 // response is the last HTTP answer a scenario received; the generic
@@ -33,47 +30,6 @@ func (r *response) String() string {
 		b = b[:300] + "…"
 	}
 	return fmt.Sprintf("HTTP %d %s", r.status, b)
-}
-
-// recorder wraps a transport and records every exchange into the
-// scenario's report record (redacted by the report).
-type recorder struct {
-	base http.RoundTripper
-}
-
-func (t recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	sc := report.FromContext(req.Context())
-	var reqBody []byte
-	if req.Body != nil && sc != nil {
-		reqBody, _ = io.ReadAll(req.Body)
-		req.Body.Close()
-		req.Body = io.NopCloser(bytes.NewReader(reqBody))
-	}
-	start := time.Now()
-	resp, err := t.base.RoundTrip(req)
-	if sc == nil {
-		return resp, err
-	}
-	ex := report.Exchange{
-		Time: start, Duration: time.Since(start), Method: req.Method, URL: req.URL.String(),
-		RequestHeaders: req.Header.Clone(), RequestBody: string(reqBody),
-	}
-	if err != nil {
-		ex.Error = err.Error()
-		sc.RecordExchange(ex)
-		return resp, err
-	}
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if readErr != nil {
-		ex.Error = readErr.Error()
-	}
-	ex.Status = resp.StatusCode
-	ex.ResponseHeaders = resp.Header.Clone()
-	ex.ResponseBody = string(body)
-	sc.RecordExchange(ex)
-	return resp, err
 }
 
 // do sends a request and reads the whole answer.

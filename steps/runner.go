@@ -190,7 +190,8 @@ func (r *run) prepare(opts Options) error {
 	if err != nil {
 		return err
 	}
-	hc.Transport = recorder{base: hc.Transport}
+	// Every exchange goes into the report of the scenario that made it.
+	hc.Transport = &report.Transport{Base: hc.Transport}
 	r.http = hc
 
 	r.rep = report.New("oauthtrio conformance report", cfg.Issuer)

@@ -6,13 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"sort"
 	"strings"
-	"time"
 )
 
 const redacted = "[redacted]"
@@ -230,94 +228,6 @@ func (r *Report) scrubHeaders(h http.Header) http.Header {
 		h[k] = vs
 	}
 	return h
-}
-
-// maxCapture bounds how much of a body the recorder reads; the caller still
-// receives the whole body.
-const maxCapture = 1 << 20
-
-// Transport records every exchange into a scenario, redacted. With
-// Scenario nil it uses the scenario carried by the request's context (see
-// WithScenario), so one http.Client can serve concurrent scenarios.
-type Transport struct {
-	Base     http.RoundTripper
-	Scenario *Scenario
-}
-
-// NewTransport wraps base (nil: http.DefaultTransport).
-func NewTransport(base http.RoundTripper) *Transport {
-	return &Transport{Base: base}
-}
-
-// Transport returns a RoundTripper recording into this scenario.
-func (s *Scenario) Transport(base http.RoundTripper) http.RoundTripper {
-	return &Transport{Base: base, Scenario: s}
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	s := t.Scenario
-	if s == nil {
-		s = FromContext(req.Context())
-	}
-	if s == nil {
-		return base.RoundTrip(req)
-	}
-
-	var reqBody []byte
-	if req.Body != nil && req.Body != http.NoBody {
-		if req.GetBody != nil {
-			if rc, err := req.GetBody(); err == nil {
-				reqBody, _ = io.ReadAll(io.LimitReader(rc, maxCapture))
-				rc.Close()
-			}
-		} else {
-			// A RoundTripper must not change the caller's request, so the
-			// body is read into a copy of it.
-			data, err := io.ReadAll(req.Body)
-			req.Body.Close()
-			if err != nil {
-				return nil, err
-			}
-			reqBody = data
-			req = req.Clone(req.Context())
-			req.Body = io.NopCloser(bytes.NewReader(data))
-			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-		}
-	}
-
-	e := Exchange{Time: time.Now(), Method: req.Method, URL: req.URL.String(), RequestHeaders: req.Header.Clone(), RequestBody: string(reqBody)}
-	if e.RequestHeaders == nil {
-		e.RequestHeaders = http.Header{}
-	}
-	if u := req.URL.User; u != nil {
-		e.RequestHeaders.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.String())))
-	}
-	resp, err := base.RoundTrip(req)
-	e.Duration = time.Since(e.Time)
-	if err != nil {
-		e.Error = err.Error()
-		s.RecordExchange(e)
-		return resp, err
-	}
-	data, rerr := io.ReadAll(io.LimitReader(resp.Body, maxCapture))
-	// Hand the caller the whole body: what was read, then the rest.
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(data), resp.Body), resp.Body}
-	e.Status = resp.StatusCode
-	e.ResponseHeaders = resp.Header.Clone()
-	e.ResponseBody = string(data)
-	if rerr != nil {
-		e.Error = "reading the response body: " + rerr.Error()
-	}
-	s.RecordExchange(e)
-	return resp, nil
 }
 
 type scenarioKey struct{}

@@ -67,7 +67,7 @@ func sampleReport(t *testing.T) *Report {
 
 	// Passed, with exchanges through the recording transport.
 	s := r.Start("Code is exchanged for tokens", "Authorization code flow", []string{"@MUST", "@RFC6749-4.1.3", "@OIDCC-3.1.3.7", "@needs:authorization_code"})
-	hc := &http.Client{Transport: NewTransport(nil)}
+	hc := &http.Client{Transport: &Transport{}}
 	ctx := WithScenario(context.Background(), s)
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {"SplxlOBeZQQYbYS6WxSbIA"}, "client_secret": {clientSecret}, "code_verifier": {"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"}}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/token", strings.NewReader(form.Encode()))
@@ -86,7 +86,7 @@ func sampleReport(t *testing.T) *Report {
 	// Failed MUST, with a screenshot and a failing exchange.
 	s = r.Start("A code cannot be used twice", "Authorization code flow", []string{"@MUST", "@RFC6749-4.1.2", "@oidf:oidcc-codereuse"})
 	req, _ = http.NewRequestWithContext(context.Background(), http.MethodPost, ts.URL+"/bad?password="+userPassword, strings.NewReader("code=abc"))
-	resp, err = s.Transport(nil).RoundTrip(req)
+	resp, err = (&Transport{}).RoundTrip(req.WithContext(WithScenario(req.Context(), s)))
 	require.NoError(t, err)
 	resp.Body.Close()
 	fail := errors.New("the second exchange answered 200, want 400 invalid_grant; the password was " + userPassword)
@@ -324,7 +324,7 @@ func TestSpecURL(t *testing.T) {
 func TestConcurrentRecording(t *testing.T) {
 	r := New("t", "")
 	ts := tokenServer(t)
-	hc := &http.Client{Transport: NewTransport(nil)}
+	hc := &http.Client{Transport: &Transport{}}
 	done := make(chan struct{})
 	for i := range 8 {
 		go func() {
