@@ -386,8 +386,8 @@ func (s *scenario) callbackIssIsIssuer() error {
 	if err := s.needCallback(); err != nil {
 		return err
 	}
-	if got := s.callback.Get("iss"); got != s.run.meta.Issuer {
-		return fmt.Errorf("iss is %q, expected the issuer %q", got, s.run.meta.Issuer)
+	if got := s.callback.Get("iss"); got != s.run.issuerID() {
+		return fmt.Errorf("iss is %q, expected the issuer %q", got, s.run.issuerID())
 	}
 	return nil
 }

@@ -14,12 +14,12 @@ import (
 )
 
 func (s *scenario) fetchDiscovery() error {
-	_, err := s.get(issuer.OpenIDConfigurationURL(s.run.cfg.Issuer), nil)
+	_, err := s.get(issuer.OpenIDConfigurationURL(s.run.issuerID()), nil)
 	return err
 }
 
 func (s *scenario) fetchRFC8414() error {
-	u, err := issuer.OAuthServerMetadataURL(s.run.cfg.Issuer)
+	u, err := issuer.OAuthServerMetadataURL(s.run.issuerID())
 	if err != nil {
 		return err
 	}
@@ -42,8 +42,8 @@ func (s *scenario) discoveryIssuerIsExact(member string) error {
 	if err != nil {
 		return err
 	}
-	if v != s.run.cfg.Issuer {
-		return fmt.Errorf("%q is %q, but the issuer URL is %q", member, v, s.run.cfg.Issuer)
+	if v != s.run.issuerID() {
+		return fmt.Errorf("%q is %q, but the issuer URL is %q", member, v, s.run.issuerID())
 	}
 	return nil
 }
@@ -102,8 +102,8 @@ func (s *scenario) endpointsUseHTTPS() error {
 	// The configuration admits plain http only for a loopback issuer, a
 	// test deployment that cannot tell whether the provider would use
 	// https where it is really deployed.
-	if u, err := url.Parse(s.run.cfg.Issuer); err == nil && u.Scheme == "http" {
-		return s.notApplicable("the issuer %s is a plain http test deployment on loopback, so its endpoints cannot be held to https", s.run.cfg.Issuer)
+	if u, err := url.Parse(s.run.issuerID()); err == nil && u.Scheme == "http" {
+		return s.notApplicable("the issuer %s is a plain http test deployment on loopback, so its endpoints cannot be held to https", s.run.issuerID())
 	}
 	var bad []string
 	for name, v := range r.json {

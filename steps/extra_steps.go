@@ -75,7 +75,7 @@ func (s *scenario) requestObject() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	claims := map[string]any{"iss": s.client.ID, "aud": s.run.meta.Issuer}
+	claims := map[string]any{"iss": s.client.ID, "aud": s.run.issuerID()}
 	for k, v := range a.params {
 		claims[k] = v[0]
 	}

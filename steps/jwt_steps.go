@@ -53,7 +53,7 @@ func (s *scenario) verifyIDToken(raw string) (*oidc.IDToken, error) {
 		return nil, errors.New("the issuer's JWK Set is unknown (no discovery)")
 	}
 	algs := slices.DeleteFunc(slices.Clone(s.run.meta.IDTokenSigningAlgValuesSupported), func(a string) bool { return a == "none" })
-	v := oidc.NewVerifier(s.run.meta.Issuer, s.run.keys, &oidc.Config{ClientID: s.client.ID, SupportedSigningAlgs: algs})
+	v := oidc.NewVerifier(s.run.issuerID(), s.run.keys, &oidc.Config{ClientID: s.client.ID, SupportedSigningAlgs: algs})
 	return v.Verify(oidc.ClientContext(s.ctx, s.run.http), raw)
 }
 
@@ -114,8 +114,8 @@ func (s *scenario) idTokenClaimIsIssuer(claim string) error {
 	if err != nil {
 		return err
 	}
-	if t.claims[claim] != s.run.meta.Issuer {
-		return fmt.Errorf("%s is %v, expected the issuer %q", claim, t.claims[claim], s.run.meta.Issuer)
+	if t.claims[claim] != s.run.issuerID() {
+		return fmt.Errorf("%s is %v, expected the issuer %q", claim, t.claims[claim], s.run.issuerID())
 	}
 	return nil
 }
@@ -397,8 +397,8 @@ func (s *scenario) accessTokenIss() error {
 	if err != nil {
 		return err
 	}
-	if t.claims["iss"] != s.run.meta.Issuer {
-		return fmt.Errorf("the access token iss is %v, expected %q", t.claims["iss"], s.run.meta.Issuer)
+	if t.claims["iss"] != s.run.issuerID() {
+		return fmt.Errorf("the access token iss is %v, expected %q", t.claims["iss"], s.run.issuerID())
 	}
 	return nil
 }

@@ -234,7 +234,7 @@ func (s *scenario) callResourceWithoutToken() error { return s.callResource("") 
 // callResourceWithForgedToken builds tokens no issuer would accept.
 func (s *scenario) callResourceWithForgedToken(kind string) error {
 	claims := jwt.Claims{
-		Issuer: s.run.meta.Issuer, Subject: "oauthtrio-forged", Audience: jwt.Audience{"oauthtrio"},
+		Issuer: s.run.issuerID(), Subject: "oauthtrio-forged", Audience: jwt.Audience{"oauthtrio"},
 		Expiry: jwt.NewNumericDate(time.Now().Add(time.Hour)), IssuedAt: jwt.NewNumericDate(time.Now()),
 	}
 	extra := map[string]any{"scope": s.requiredScope(), "client_id": "oauthtrio-forged"}

@@ -79,6 +79,18 @@ type run struct {
 	progress  *progress
 }
 
+// issuerID is the issuer identifier the suite expects: the configured
+// issuer URL, byte for byte (target configuration "issuer"), never the one
+// the issuer advertises. Discovery scenarios compare the advertised
+// "issuer" against it (OIDC Discovery §4.3, RFC 8414 §3.3: they MUST be
+// identical); every token check compares against it too: "iss" in ID
+// tokens (OIDC Core §3.1.3.7), in JWT access tokens (RFC 9068 §4) and in
+// authorization responses (RFC 9207 §2.4). So an issuer advertising a
+// wrong identifier fails the discovery scenario and is not excused by the
+// token ones; what the suite sends as the issuer (a request object's
+// "aud", a forged token's "iss") is this identifier as well.
+func (r *run) issuerID() string { return r.cfg.Issuer }
+
 // Run runs the suite against the issuer cfg describes and writes the
 // reports. The suite sees the issuer only through cfg and HTTP; launchers
 // (steps/launch/...) start issuers and describe them. Run works on a copy
@@ -120,7 +132,7 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 	if opts.Tags != "" {
 		tags = joinTags(opts.Tags, tags)
 	}
-	fmt.Fprintf(opts.Output, "oauthtrio check: %s\n", cfg.Issuer)
+	fmt.Fprintf(opts.Output, "oauthtrio check: %s\n", r.issuerID())
 	fmt.Fprintf(opts.Output, "  %d scenarios, %d not applicable to this issuer\n", plan.total, len(plan.notApplicable))
 
 	if plan.needsBrowser && r.caps.Has("browser") {
@@ -194,7 +206,7 @@ func (r *run) prepare(opts Options) error {
 	hc.Transport = &report.Transport{Base: hc.Transport}
 	r.http = hc
 
-	r.rep = report.New("oauthtrio conformance report", cfg.Issuer)
+	r.rep = report.New("oauthtrio conformance report", r.issuerID())
 	r.rep.FeatureFS = opts.Features
 	for _, c := range cfg.Clients {
 		if c != nil {
@@ -219,7 +231,7 @@ func (r *run) prepare(opts Options) error {
 
 	dctx, cancel := context.WithTimeout(r.ctx, cfg.Timeouts.HTTP)
 	defer cancel()
-	meta, err := issuer.Discover(dctx, hc, cfg.Issuer)
+	meta, err := issuer.Discover(dctx, hc, r.issuerID())
 	if err != nil && len(cfg.Endpoints) == 0 {
 		// Without metadata nothing can be tested; saying "not applicable"
 		// to every scenario would pass a run that tested nothing.
@@ -227,7 +239,7 @@ func (r *run) prepare(opts Options) error {
 		if strings.Contains(err.Error(), "certificate") {
 			hint = " (for a self-signed issuer, set tls.ca_file or tls.insecure in the target configuration, or pass -ca-file or -insecure)"
 		}
-		return fmt.Errorf("the discovery document of %s could not be read: %w%s", cfg.Issuer, err, hint)
+		return fmt.Errorf("the discovery document of %s could not be read: %w%s", r.issuerID(), err, hint)
 	}
 	if err != nil {
 		fmt.Fprintf(opts.Output, "  discovery failed, using the configured endpoints: %v\n", err)
