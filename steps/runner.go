@@ -8,12 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -263,14 +262,14 @@ func (r *run) prepare(opts Options) error {
 		r.caps.Set("browser", true, "")
 	}
 
-	r.profiles, err = loadProfiles()
+	r.profiles, err = browser.LoadProfiles(fixtures.Profiles, "profiles")
 	if err != nil {
 		return err
 	}
 	if cfg.Profile != "" && cfg.Profile != issuer.ProfileAuto {
 		p, ok := r.profiles[cfg.Profile]
 		if !ok {
-			return fmt.Errorf("no login profile named %q (have: %s)", cfg.Profile, strings.Join(profileNames(r.profiles), ", "))
+			return fmt.Errorf("no login profile named %q (have: %s)", cfg.Profile, strings.Join(slices.Sorted(maps.Keys(r.profiles)), ", "))
 		}
 		r.profile = p
 	}
@@ -303,35 +302,6 @@ func loginFailureWhy(p *browser.Profile) string {
 		return fmt.Sprintf("the login profile %s says the provider accepts any password (accepts_any_password), so there is no wrong password to refuse", p.Name)
 	}
 	return fmt.Sprintf("the login profile %s has no login_error marker to recognise a refused login by", p.Name)
-}
-
-func loadProfiles() (map[string]*browser.Profile, error) {
-	out := map[string]*browser.Profile{}
-	entries, err := fs.ReadDir(fixtures.Profiles, "profiles")
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range entries {
-		data, err := fs.ReadFile(fixtures.Profiles, path.Join("profiles", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		p, err := browser.ParseProfile(data)
-		if err != nil {
-			return nil, fmt.Errorf("profile %s: %w", e.Name(), err)
-		}
-		out[p.Name] = p
-	}
-	return out, nil
-}
-
-func profileNames(m map[string]*browser.Profile) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 func (r *run) startBrowser(opts Options) error {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/oauthtrio/oauthtrio/fixtures"
 	"github.com/oauthtrio/oauthtrio/internal/selfsigned"
 
 	"time"
@@ -193,7 +194,7 @@ func newSession(t *testing.T) *Session {
 
 func referenceProfile(t *testing.T) *Profile {
 	t.Helper()
-	ps, err := LoadProfiles("../../fixtures/profiles")
+	ps, err := LoadProfiles(fixtures.Profiles, "profiles")
 	require.NoError(t, err)
 	p := ps["reference"]
 	require.NotNil(t, p)
@@ -304,7 +305,7 @@ func TestAuthorizeErrorPage(t *testing.T) {
 func TestAuthorizeDetectsProfile(t *testing.T) {
 	s := newSession(t)
 	cb, _ := callbackServer(t)
-	ps, err := LoadProfiles("../../fixtures/profiles")
+	ps, err := LoadProfiles(fixtures.Profiles, "profiles")
 	require.NoError(t, err)
 	res, err := s.Authorize(context.Background(), AuthorizeRequest{
 		URL:            authURL(sharedIssuer.URL, "good-client", cb.URL+"/cb", "st-auto"),
@@ -315,22 +316,6 @@ func TestAuthorizeDetectsProfile(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "reference", res.Profile.Name)
-}
-
-func TestDetect(t *testing.T) {
-	s := newSession(t)
-	ps, err := LoadProfiles("../../fixtures/profiles")
-	require.NoError(t, err)
-	require.NoError(t, s.Navigate(authURL(sharedIssuer.URL, "good-client", "http://127.0.0.1:1/cb", "st")))
-	p, err := Detect(context.Background(), s, ps)
-	require.NoError(t, err)
-	assert.Equal(t, "reference", p.Name)
-
-	// A page none of them draws.
-	delete(ps, "reference")
-	s.SetActionTimeout(time.Second)
-	_, err = Detect(context.Background(), s, ps)
-	require.ErrorIs(t, err, ErrNoProfileMatched)
 }
 
 func TestSessionsDoNotShareCookies(t *testing.T) {

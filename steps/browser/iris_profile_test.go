@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/oauthtrio/oauthtrio/fixtures"
 )
 
 // irisLike serves testdata/iris-login.html and iris-consent.html the way
@@ -94,7 +96,7 @@ func (f *irisLike) page(w http.ResponseWriter, t *template.Template, data map[st
 
 func irisProfile(t *testing.T) *Profile {
 	t.Helper()
-	ps, err := LoadProfiles("../../fixtures/profiles")
+	ps, err := LoadProfiles(fixtures.Profiles, "profiles")
 	require.NoError(t, err)
 	require.Contains(t, ps, "iris")
 	return ps["iris"]
@@ -154,11 +156,21 @@ func TestIRISProfileOnIRISLikePages(t *testing.T) {
 func TestIRISProfileDetectedAndErrorPage(t *testing.T) {
 	s := newSession(t)
 	iris := startIRISLike(t, "")
-	ps, err := LoadProfiles("../../fixtures/profiles")
+	ps, err := LoadProfiles(fixtures.Profiles, "profiles")
 	require.NoError(t, err)
 	require.NoError(t, s.Navigate(iris.URL+"/oauth2/authorize?client_id=iris-client&state=d&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcb"))
-	p, err := Detect(context.Background(), s, ps)
+	// Authorize's detection, on the page as it is.
+	d := &driver{s: s, profiles: ps}
+	err = s.poll("a page a login profile recognises", func(ctx context.Context) (bool, error) {
+		st, err := s.sample(ctx, d.selectors())
+		if err != nil {
+			return false, err
+		}
+		d.detect(st)
+		return d.p != nil, nil
+	})
 	require.NoError(t, err)
+	p := d.p
 	assert.Equal(t, "iris", p.Name)
 
 	require.NoError(t, s.Navigate(iris.URL+"/oauth2/authorize?client_id=nobody&state=e"))

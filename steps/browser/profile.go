@@ -2,11 +2,10 @@ package browser
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -163,12 +162,9 @@ func (p *Profile) Validate() error {
 	return nil
 }
 
-// ParseProfile reads one profile from YAML and validates it. Unknown fields
-// are errors, so a misspelt selector key does not silently do nothing.
-func ParseProfile(data []byte) (*Profile, error) {
-	return parseProfile(data, "")
-}
-
+// parseProfile reads one profile from YAML and validates it. Unknown
+// fields are errors, so a misspelt selector key does not silently do
+// nothing.
 func parseProfile(data []byte, file string) (*Profile, error) {
 	var p Profile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -186,20 +182,21 @@ func parseProfile(data []byte, file string) (*Profile, error) {
 	return &p, nil
 }
 
-// LoadProfiles reads every *.yaml file in dir, keyed by profile name.
-func LoadProfiles(dir string) (map[string]*Profile, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+// LoadProfiles reads every *.yaml file in dir of fsys, keyed by profile
+// name. Two files naming the same profile are an error: which one would
+// win is not something a user should have to guess.
+func LoadProfiles(fsys fs.FS, dir string) (map[string]*Profile, error) {
+	files, err := fs.Glob(fsys, path.Join(dir, "*.yaml"))
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("profiles: no *.yaml files in %s", dir)
 	}
-	sort.Strings(files)
 	out := make(map[string]*Profile, len(files))
 	var errs []error
-	for _, f := range files {
-		data, err := os.ReadFile(f)
+	for _, f := range files { // fs.Glob sorts them
+		data, err := fs.ReadFile(fsys, f)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -219,37 +216,4 @@ func LoadProfiles(dir string) (map[string]*Profile, error) {
 		return nil, fmt.Errorf("profiles: %w", errors.Join(errs...))
 	}
 	return out, nil
-}
-
-// ErrNoProfileMatched is returned by Detect when no profile fits the page.
-var ErrNoProfileMatched = errors.New("no login profile matches the page")
-
-// Detect waits, up to the session's action timeout, for the current page to
-// match one of profiles and returns it. When several match, the one that
-// matched on more signs wins, then the first by name, so the choice is
-// stable from run to run.
-func Detect(ctx context.Context, s *Session, profiles map[string]*Profile) (*Profile, error) {
-	d := &driver{s: s, profiles: profiles}
-	var lastURL string
-	err := s.poll("a page that a login profile recognises", func(pctx context.Context) (bool, error) {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		st, err := s.sample(pctx, d.selectors())
-		if err != nil {
-			return false, err
-		}
-		lastURL = st.URL
-		d.detect(st)
-		return d.p != nil, nil
-	})
-	if d.p != nil {
-		return d.p, nil
-	}
-	names := make([]string, 0, len(profiles))
-	for n := range profiles {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return nil, fmt.Errorf("browser: %w (tried %s at %s): %v", ErrNoProfileMatched, strings.Join(names, ", "), lastURL, err)
 }

@@ -1,17 +1,18 @@
 package browser
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/oauthtrio/oauthtrio/fixtures"
 )
 
 func TestShippedProfilesLoad(t *testing.T) {
-	ps, err := LoadProfiles("../../fixtures/profiles")
+	ps, err := LoadProfiles(fixtures.Profiles, "profiles")
 	require.NoError(t, err)
 	for _, name := range []string{"reference", "iris", "node-oidc-provider"} {
 		require.Contains(t, ps, name)
@@ -29,7 +30,7 @@ func TestShippedProfilesLoad(t *testing.T) {
 // those names only, and detects a refused login without the undocumented
 // error marker.
 func TestIRISProfileUsesDocumentedNames(t *testing.T) {
-	ps, err := LoadProfiles("../../fixtures/profiles")
+	ps, err := LoadProfiles(fixtures.Profiles, "profiles")
 	require.NoError(t, err)
 	p := ps["iris"]
 	require.NotNil(t, p)
@@ -51,7 +52,7 @@ login: {username: "#u", password: "#p", submit: "#s"}
 consent: {approve: "#a"}
 error_page: {selector: "#e"}
 `
-	_, err := ParseProfile([]byte(good))
+	_, err := parseProfile([]byte(good), "")
 	require.NoError(t, err)
 
 	tests := []struct {
@@ -71,7 +72,7 @@ error_page: {selector: "#e"}`, []string{"detect.url_pattern: not a valid regular
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseProfile([]byte(tt.yaml))
+			_, err := parseProfile([]byte(tt.yaml), "")
 			require.Error(t, err)
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
@@ -81,23 +82,36 @@ error_page: {selector: "#e"}`, []string{"detect.url_pattern: not a valid regular
 }
 
 func TestLoadProfilesErrors(t *testing.T) {
-	dir := t.TempDir()
-	_, err := LoadProfiles(dir)
-	require.ErrorContains(t, err, "no *.yaml files")
-
-	p := `
+	const same = `
 name: same
 detect: {selector: "#f"}
 login: {username: "#u", password: "#p", submit: "#s"}
 consent: {approve: "#a"}
 error_page: {selector: "#e"}
 `
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.yaml"), []byte(p), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.yaml"), []byte(p), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "c.yaml"), []byte("name: c\n"), 0o644))
-	_, err = LoadProfiles(dir)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `profile name "same" already used by`)
-	assert.Contains(t, err.Error(), "profile c (")
-	assert.Contains(t, err.Error(), "c.yaml")
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		want  []string
+	}{
+		{"no files", fstest.MapFS{"profiles/readme.txt": {Data: []byte("x")}}, []string{"no *.yaml files in profiles"}},
+		{"duplicate name", fstest.MapFS{
+			"profiles/a.yaml": {Data: []byte(same)},
+			"profiles/b.yaml": {Data: []byte(same)},
+		}, []string{`profiles/b.yaml: profile name "same" already used by profiles/a.yaml`}},
+		{"invalid profile", fstest.MapFS{
+			"profiles/a.yaml": {Data: []byte(same)},
+			"profiles/c.yaml": {Data: []byte("name: c\n")},
+		}, []string{"profile c (", "c.yaml"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps, err := LoadProfiles(tt.files, "profiles")
+			require.Error(t, err)
+			assert.Nil(t, ps)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
 }
