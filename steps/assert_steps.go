@@ -7,7 +7,29 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/cucumber/godog"
 )
+
+// registerAssertSteps registers the generic assertions on the last HTTP response.
+func (s *scenario) registerAssertSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the response has a "([^"]*)"$`, s.responseHasMember)
+	sc.Step(`^the response status is (\d+)$`, s.statusIs)
+	sc.Step(`^the response status is one of (.+)$`, s.statusIsOneOf)
+	sc.Step(`^the response is JSON$`, s.responseIsJSON)
+	sc.Step(`^the response has a string "([^"]*)"$`, s.responseHasString)
+	sc.Step(`^the response has a positive number "([^"]*)"$`, s.responseHasPositiveNumber)
+	sc.Step(`^the response has no "([^"]*)"$`, s.responseHasNo)
+	sc.Step(`^the response "([^"]*)" is "([^"]*)" ignoring case$`, s.responseMemberFold)
+	sc.Step(`^the response "([^"]*)" is (true|false)$`, s.responseMemberBool)
+	sc.Step(`^the response "([^"]*)", when present, is the client id$`, s.responseMemberIsClientID)
+	sc.Step(`^the response "([^"]*)" contains "([^"]*)"$`, s.responseListContains)
+	sc.Step(`^the response "error_description", when present, uses only the characters RFC 6749 allows$`, s.errorDescriptionCharset)
+	sc.Step(`^the response error is "([^"]*)"$`, s.responseError)
+	sc.Step(`^the response error is one of (.+)$`, s.responseErrorOneOf)
+	sc.Step(`^the response header "([^"]*)" contains "([^"]*)"$`, s.headerContains)
+	sc.Step(`^the response header "([^"]*)" starts with "([^"]*)"$`, s.headerStartsWith)
+}
 
 var errNoResponse = errors.New("no HTTP response was received in this scenario")
 
@@ -236,4 +258,9 @@ func (s *scenario) headerStartsWith(name, want string) error {
 		}
 	}
 	return fmt.Errorf("header %s is %q, expected it to start with %q", name, r.header.Values(name), want)
+}
+
+func (s *scenario) responseHasMember(name string) error {
+	_, err := s.member(name)
+	return err
 }

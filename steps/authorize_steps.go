@@ -3,6 +3,7 @@ package steps
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -14,9 +15,47 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/cucumber/godog"
+
 	"github.com/oauthtrio/oauthtrio/steps/browser"
 	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
+
+// registerAuthorizeSteps registers the steps that build and send authorization
+// requests, drive the browser and check the authorization response.
+func (s *scenario) registerAuthorizeSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the client sends an authorization request with scope "([^"]*)"$`, s.newAuthorizationRequest)
+	sc.Step(`^the request has "([^"]*)" set to "([^"]*)"$`, s.requestSet)
+	sc.Step(`^the request has no "([^"]*)"$`, s.requestUnset)
+	sc.Step(`^the request uses PKCE with method "(S256|plain)"$`, s.requestUsesPKCE)
+	sc.Step(`^the request is sent as a form POST$`, s.requestAsPost)
+	sc.Step(`^the request's redirect_uri is changed by "([^"]*)"$`, s.requestRedirectChanged)
+	sc.Step(`^the user logs in and approves the request$`, s.userApproves)
+	sc.Step(`^the user logs in and denies the request$`, s.userDenies)
+	sc.Step(`^the user continues in the same browser$`, s.userContinues)
+	sc.Step(`^the invalid user tries to log in$`, s.invalidUserLogsIn)
+	sc.Step(`^the browser opens the authorization request$`, s.browserOpensRequest)
+	sc.Step(`^the user has authorized the client with scope "([^"]*)"$`, s.userHasAuthorized)
+	sc.Step(`^the authorization response has a "([^"]*)"$`, s.callbackHas)
+	sc.Step(`^the authorization response has no "([^"]*)"$`, s.callbackHasNo)
+	sc.Step(`^the authorization response echoes the state exactly$`, s.callbackEchoesState)
+	sc.Step(`^the authorization response "iss" is the issuer URL$`, s.callbackIssIsIssuer)
+	sc.Step(`^the authorization response has error "([^"]*)"$`, s.callbackError)
+	sc.Step(`^the authorization response has error one of (.+)$`, s.callbackErrorOneOf)
+	sc.Step(`^the authorization fails with one of (.+) or an error page$`, s.authorizationFailsWith)
+	sc.Step(`^the browser shows an error and is not redirected$`, s.browserShowsError)
+	sc.Step(`^the login page shows an error$`, s.loginPageShowsError)
+	sc.Step(`^the browser was not redirected to the client$`, s.notRedirected)
+	sc.Step(`^the login page was (shown|not shown)$`, s.loginPageWas)
+	sc.Step(`^the request has a state of (\d+) characters$`, s.requestLongState)
+	sc.Step(`^the request has a nonce of (\d+) characters$`, s.requestLongNonce)
+	sc.Step(`^the request uses PKCE with method "(S256)" and the verifier "([^"]*)"$`, s.requestPKCEWithVerifier)
+	sc.Step(`^the authorization response has a code or error "([^"]*)"$`, s.callbackCodeOrError)
+	sc.Step(`^the request has the first ID token as "([^"]*)"$`, s.requestFirstIDTokenAs)
+	sc.Step(`^the consent page was shown, or the authorization response has an error$`, s.consentShownOrError)
+	sc.Step(`^the request asks for the essential userinfo claim "([^"]*)"$`, s.requestEssentialUserinfoClaim)
+	sc.Step(`^the authorization response has a "code", or the browser shows an error$`, s.codeOrErrorPage)
+}
 
 func randomValue() string {
 	b := make([]byte, 24)
@@ -475,4 +514,88 @@ func redactCallback(v url.Values) string {
 		c.Set("code", "…")
 	}
 	return c.Encode()
+}
+
+func (s *scenario) requestLongValue(name string, n int) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	// Unreserved characters only, so no encoding can change the value.
+	v := strings.Repeat("aZ0-._~", n/7+1)[:n]
+	a.params.Set(name, v)
+	return nil
+}
+
+func (s *scenario) requestLongState(n int) error { return s.requestLongValue("state", n) }
+
+func (s *scenario) requestLongNonce(n int) error { return s.requestLongValue("nonce", n) }
+
+func (s *scenario) requestPKCEWithVerifier(method, verifier string) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	a.verifier = verifier
+	a.params.Set("code_challenge", oauth2.S256ChallengeFromVerifier(verifier))
+	a.params.Set("code_challenge_method", method)
+	return nil
+}
+
+func (s *scenario) callbackCodeOrError(errCode string) error {
+	if err := s.needCallback(); err != nil {
+		return err
+	}
+	if s.callback.Get("code") != "" {
+		return nil
+	}
+	if got := s.callback.Get("error"); got != errCode {
+		return fmt.Errorf("expected a code or error %q, got error %q (%s)", errCode, got, redactCallback(s.callback))
+	}
+	return nil
+}
+
+func (s *scenario) requestFirstIDTokenAs(param string) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	if s.first == nil || s.first.id == "" {
+		return errors.New("the first token response had no ID token")
+	}
+	a.params.Set(param, s.first.id)
+	return nil
+}
+
+// consentShownOrError: OIDC Core §3.1.2.1, prompt=consent: prompt, or
+// return an error when consent cannot be obtained.
+func (s *scenario) consentShownOrError() error {
+	if s.flow != nil && s.flow.ConsentShown {
+		return nil
+	}
+	if s.callback != nil && s.callback.Get("error") != "" {
+		return nil
+	}
+	return errors.New("with prompt=consent the provider neither showed a consent page nor returned an error")
+}
+
+// requestEssentialUserinfoClaim uses the claims parameter (OIDC Core §5.5).
+func (s *scenario) requestEssentialUserinfoClaim(claim string) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(map[string]any{"userinfo": map[string]any{claim: map[string]bool{"essential": true}}})
+	if err != nil {
+		return err
+	}
+	a.params.Set("claims", string(b))
+	return nil
+}
+
+func (s *scenario) codeOrErrorPage() error {
+	if s.onErrorPage() {
+		return nil
+	}
+	return s.callbackHas("code")
 }

@@ -1,17 +1,26 @@
 package steps
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"time"
 
+	"github.com/cucumber/godog"
+
 	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
+
+// registerClientAppSteps registers the steps that drive the reference client
+// application in the browser.
+func (s *scenario) registerClientAppSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the browser opens the client application$`, s.openClientApp)
+	sc.Step(`^the page says "([^"]*)"$`, s.pageSays)
+	sc.Step(`^the user clicks "([^"]*)"$`, s.userClicks)
+	sc.Step(`^the user logs in and approves in the browser$`, s.userLogsInInBrowser)
+	sc.Step(`^the page element "([^"]*)" says "([^"]*)"$`, s.pageElementSays)
+	sc.Step(`^the page element "([^"]*)" is not empty$`, s.pageElementNotEmpty)
+}
 
 // clientAppControls maps what the user clicks on the reference client page
 // to the element; the step checks the element says it.
@@ -128,72 +137,4 @@ func (s *scenario) pageElementNotEmpty(selector string) error {
 		return fmt.Errorf("%s is empty", selector)
 	}
 	return nil
-}
-
-// register posts RFC 7591 §3.1 client metadata.
-func (s *scenario) register(metadata map[string]any) error {
-	endpoint := s.run.meta.RegistrationEndpoint
-	if endpoint == "" {
-		return errors.New("the discovery document has no registration_endpoint")
-	}
-	body, err := json.Marshal(metadata)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, endpoint, io.NopCloser(bytes.NewReader(body)))
-	if err != nil {
-		return err
-	}
-	req.ContentLength = int64(len(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if t := s.run.cfg.Registration.InitialAccessToken; t != "" {
-		req.Header.Set("Authorization", "Bearer "+t)
-	}
-	r, err := s.do(req)
-	if err != nil {
-		return err
-	}
-	if r.status == http.StatusCreated && r.json != nil {
-		c := &issuer.Client{AuthMethod: issuer.AuthClientSecretBasic}
-		c.ID, _ = r.json["client_id"].(string)
-		c.Secret, _ = r.json["client_secret"].(string)
-		if m, _ := r.json["token_endpoint_auth_method"].(string); m != "" {
-			c.AuthMethod = m
-		}
-		s.run.rep.AddSecrets(c.Secret)
-		s.registered = c
-	}
-	return nil
-}
-
-func (s *scenario) registerClient(redirectURI string) error {
-	return s.register(map[string]any{
-		"client_name":    "oauthtrio conformance suite",
-		"redirect_uris":  []string{redirectURI},
-		"grant_types":    []string{"authorization_code"},
-		"response_types": []string{"code"},
-	})
-}
-
-func (s *scenario) registerServiceClient() error {
-	md := map[string]any{
-		"client_name":                "oauthtrio conformance suite (service)",
-		"grant_types":                []string{"client_credentials"},
-		"response_types":             []string{},
-		"token_endpoint_auth_method": issuer.AuthClientSecretBasic,
-	}
-	if svc, ok := s.run.cfg.Client(issuer.RoleService); ok && len(svc.Scopes) > 0 {
-		md["scope"] = svc.Scopes.String()
-	}
-	return s.register(md)
-}
-
-func (s *scenario) registeredClientCredentials() error {
-	if s.registered == nil || s.registered.ID == "" {
-		return fmt.Errorf("no client was registered: %s", s.resp)
-	}
-	s.client = s.registered
-	_, err := s.tokenRequest(s.clientCredentialsForm(""), s.registered)
-	return err
 }

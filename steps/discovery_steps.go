@@ -13,6 +13,23 @@ import (
 	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
 
+// registerDiscoverySteps registers the steps on the discovery document and the
+// JWK Set, and the preconditions read from them.
+func (s *scenario) registerDiscoverySteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the provider does not list "([^"]*)" in "([^"]*)"$`, s.providerDoesNotList)
+	sc.Step(`^the suite fetches the discovery document$`, s.fetchDiscovery)
+	sc.Step(`^the suite fetches the RFC 8414 authorization server metadata$`, s.fetchRFC8414)
+	sc.Step(`^the suite fetches the JWK Set$`, s.fetchJWKS)
+	sc.Step(`^the discovery "([^"]*)" is exactly the issuer URL$`, s.discoveryIssuerIsExact)
+	sc.Step(`^the discovery document has the members:$`, s.discoveryHasMembers)
+	sc.Step(`^the discovery list "([^"]*)" contains "([^"]*)"$`, s.discoveryListContains)
+	sc.Step(`^the discovery list "([^"]*)", when present, contains "([^"]*)"$`, s.discoveryListContainsWhenPresent)
+	sc.Step(`^every endpoint in the discovery document uses https$`, s.endpointsUseHTTPS)
+	sc.Step(`^the JWK Set has at least one signing key$`, s.jwksHasSigningKey)
+	sc.Step(`^the JWK Set has no private or symmetric key material$`, s.jwksHasNoPrivateKeys)
+	sc.Step(`^the keys of the JWK Set have distinct "kid" values$`, s.jwksDistinctKids)
+}
+
 func (s *scenario) fetchDiscovery() error {
 	_, err := s.get(issuer.OpenIDConfigurationURL(s.run.issuerID()), nil)
 	return err

@@ -10,7 +10,35 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/cucumber/godog"
 )
+
+// registerJWTSteps registers the checks of ID tokens and JWT access tokens.
+func (s *scenario) registerJWTSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^a refreshed ID token, when present, has the same "iss", "sub" and "aud" as the first one$`, s.refreshedIDTokenConsistent)
+	sc.Step(`^the ID token is valid$`, s.idTokenValid)
+	sc.Step(`^the ID token header "([^"]*)" is not "([^"]*)"$`, s.idTokenHeaderIsNot)
+	sc.Step(`^the ID token header "kid", when several keys are published, names a key of the JWK Set$`, s.idTokenKidKnown)
+	sc.Step(`^the ID token "([^"]*)" is the issuer URL$`, s.idTokenClaimIsIssuer)
+	sc.Step(`^the ID token "aud" contains the client id$`, s.idTokenAudHasClient)
+	sc.Step(`^the ID token "azp", when present, is the client id$`, s.idTokenAzp)
+	sc.Step(`^the ID token has a string "([^"]*)"$`, s.idTokenHasString)
+	sc.Step(`^the ID token has a number "([^"]*)"$`, s.idTokenHasNumber)
+	sc.Step(`^the ID token "([^"]*)" is in the future$`, s.idTokenTimeInFuture)
+	sc.Step(`^the ID token "([^"]*)" is not in the future$`, s.idTokenTimeNotInFuture)
+	sc.Step(`^the ID token "nonce" is the nonce of the request$`, s.idTokenNonce)
+	sc.Step(`^the ID token "at_hash", when present, matches the access token$`, s.idTokenAtHash)
+	sc.Step(`^the ID token "sub" is the same as in the first ID token$`, s.idTokenSubSameAsFirst)
+	sc.Step(`^the access token is a JWT$`, s.accessTokenIsJWT)
+	sc.Step(`^the access token header "typ" is "at\+jwt" or "application/at\+jwt"$`, s.accessTokenTyp)
+	sc.Step(`^the access token header "alg" is not "none"$`, s.accessTokenAlgNotNone)
+	sc.Step(`^the access token signature verifies with a key of the JWK Set$`, s.accessTokenSignature)
+	sc.Step(`^the access token has the claims (.+)$`, s.accessTokenHasClaims)
+	sc.Step(`^the access token "iss" is the issuer URL$`, s.accessTokenIss)
+	sc.Step(`^the access token "client_id" is the client id$`, s.accessTokenClientID)
+	sc.Step(`^the ID token "([^"]*)" is later than in the first ID token$`, s.idTokenLaterThanFirst)
+	sc.Step(`^the ID token header "([^"]*)" is "([^"]*)"$`, s.idTokenHeaderIs)
+}
 
 // jws is a compact JWS split into its decoded parts, for assertions on
 // single claims; verification is done separately, with go-oidc.
@@ -431,4 +459,28 @@ func jsonMerge(parts ...any) ([]byte, error) {
 		}
 	}
 	return json.Marshal(out)
+}
+
+func (s *scenario) idTokenLaterThanFirst(claim string) error {
+	t, first, err := s.latestAndFirstIDTokens()
+	if err != nil {
+		return err
+	}
+	now, _ := t.claims[claim].(float64)
+	before, _ := first.claims[claim].(float64)
+	if now <= before {
+		return fmt.Errorf("%s is %.0f, not later than the first ID token's %.0f", claim, now, before)
+	}
+	return nil
+}
+
+func (s *scenario) idTokenHeaderIs(name, value string) error {
+	t, err := s.idToken()
+	if err != nil {
+		return err
+	}
+	if t.header[name] != value {
+		return fmt.Errorf("the ID token header %q is %v, expected %q", name, t.header[name], value)
+	}
+	return nil
 }

@@ -12,11 +12,34 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cucumber/godog"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
+
+// registerResourceSteps registers the UserInfo, introspection, revocation and
+// resource server steps.
+func (s *scenario) registerResourceSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the client calls userinfo with (GET|POST) and the access token in the (header|body)$`, s.callUserinfo)
+	sc.Step(`^the suite calls userinfo without a token$`, s.userinfoWithoutToken)
+	sc.Step(`^the suite calls userinfo with the token "([^"]*)"$`, s.userinfoWithToken)
+	sc.Step(`^the response "([^"]*)" is the ID token's "([^"]*)"$`, s.responseClaimIsIDTokenClaim)
+	sc.Step(`^the response has the claims of the valid user for scope "([^"]*)"$`, s.responseHasUserClaims)
+	sc.Step(`^the introspector introspects the access token$`, s.introspectAccessToken)
+	sc.Step(`^the introspector introspects the token "([^"]*)"$`, s.introspectToken)
+	sc.Step(`^the suite introspects the token "([^"]*)" without authentication$`, s.introspectUnauthenticated)
+	sc.Step(`^the client revokes the (access|refresh) token$`, s.revokeOwnToken)
+	sc.Step(`^the client revokes the token "([^"]*)"$`, s.revokeToken)
+	sc.Step(`^the other client revokes the access token$`, s.otherClientRevokes)
+	sc.Step(`^the resource server is called with the access token$`, s.callResourceWithToken)
+	sc.Step(`^the resource server is called without a token$`, s.callResourceWithoutToken)
+	sc.Step(`^the resource server is called with "([^"]*)"$`, s.callResourceWithForgedToken)
+	sc.Step(`^the resource server is called with the access token altered in its signature$`, s.callResourceWithTamperedToken)
+	sc.Step(`^the WWW-Authenticate challenge has error "([^"]*)"$`, s.challengeHasError)
+	sc.Step(`^the WWW-Authenticate challenge has no error$`, s.challengeHasNoError)
+}
 
 func bearer(token string) http.Header {
 	return http.Header{"Authorization": {"Bearer " + token}}

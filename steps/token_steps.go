@@ -7,8 +7,36 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cucumber/godog"
+
 	"github.com/oauthtrio/oauthtrio/steps/issuer"
 )
+
+// registerTokenSteps registers the token endpoint steps.
+func (s *scenario) registerTokenSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^the client exchanges the code$`, s.exchangeCode)
+	sc.Step(`^the client exchanges the same code again$`, s.exchangeCodeAgain)
+	sc.Step(`^the client exchanges the code with redirect_uri "([^"]*)"$`, s.exchangeCodeWithRedirect)
+	sc.Step(`^the client exchanges the code with code_verifier "([^"]*)"$`, s.exchangeCodeWithVerifier)
+	sc.Step(`^the client exchanges the code without the code_verifier$`, s.exchangeCodeWithoutVerifier)
+	sc.Step(`^the other client exchanges the code$`, s.otherClientExchangesCode)
+	sc.Step(`^the client requests a token with the client credentials grant$`, s.clientCredentials)
+	sc.Step(`^the client requests a token with the client credentials grant and a wrong secret$`, s.clientCredentialsWrongSecret)
+	sc.Step(`^the client requests a token with the client credentials grant and scope "([^"]*)"$`, s.clientCredentialsScope)
+	sc.Step(`^the client has a token from the client credentials grant$`, s.hasClientCredentialsToken)
+	sc.Step(`^the client sends a token request with grant_type "([^"]*)"$`, s.tokenRequestWithGrant)
+	sc.Step(`^the client refreshes the tokens$`, s.refresh)
+	sc.Step(`^the client refreshes the tokens asking for scope "([^"]*)"$`, s.refreshWithScope)
+	sc.Step(`^the client refreshes with the previous refresh token$`, s.refreshWithPrevious)
+	sc.Step(`^the other client refreshes with the refresh token$`, s.otherClientRefreshes)
+	sc.Step(`^the provider rotated the refresh token$`, s.providerRotated)
+	sc.Step(`^the new access token differs from the previous one$`, s.newAccessTokenDiffers)
+	sc.Step(`^the token is refused or its scope stays within "([^"]*)"$`, s.scopeStaysWithin)
+	sc.Step(`^the token is refused with "invalid_scope" or its stated scope leaves out "([^"]*)"$`, s.scopeRefusedOrLeftOut)
+	sc.Step(`^the access token from the first exchange is no longer accepted by userinfo$`, s.firstAccessTokenRevoked)
+	sc.Step(`^the client exchanges the code if it got one$`, s.exchangeCodeIfAny)
+	sc.Step(`^the authorization was refused or the token response has error one of (.+)$`, s.refusedSomewhere)
+}
 
 // tokenSet is what one token response gave.
 type tokenSet struct {
@@ -321,4 +349,29 @@ func (s *scenario) firstAccessTokenRevoked() error {
 		return errors.New("the access token issued from the reused code still works at the userinfo endpoint")
 	}
 	return nil
+}
+
+func (s *scenario) exchangeCodeIfAny() error {
+	if s.callback == nil || s.callback.Get("code") == "" {
+		return nil
+	}
+	return s.exchangeCode()
+}
+
+// refusedSomewhere passes when the authorization was refused with an
+// error, or the token request with one of the listed errors.
+func (s *scenario) refusedSomewhere(phrase string) error {
+	if s.onErrorPage() || (s.callback != nil && s.callback.Get("error") != "") {
+		return nil
+	}
+	if s.callback == nil || s.callback.Get("code") == "" {
+		return s.needCallback()
+	}
+	if s.resp == nil {
+		return errors.New("the code was not exchanged")
+	}
+	if s.resp.status == 200 {
+		return errors.New("the token request succeeded")
+	}
+	return s.responseErrorOneOf(phrase)
 }
