@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -57,14 +58,6 @@ func (s *scenario) registerAuthorizeSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the authorization response has a "code", or the browser shows an error$`, s.codeOrErrorPage)
 }
 
-func randomValue() string {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // newAuthorizationRequest starts an OpenID Connect authorization request
 // (OIDC Core §3.1.2.1) with a fresh state and nonce.
 func (s *scenario) newAuthorizationRequest(scope string) error {
@@ -79,8 +72,8 @@ func (s *scenario) newAuthorizationRequest(scope string) error {
 	p.Set("client_id", s.client.ID)
 	p.Set("redirect_uri", s.client.RedirectURI)
 	p.Set("scope", scope)
-	p.Set("state", randomValue())
-	p.Set("nonce", randomValue())
+	p.Set("state", rand.Text())
+	p.Set("nonce", rand.Text())
 	if slices.Contains(strings.Fields(scope), "offline_access") {
 		// OIDC Core §11: offline_access needs prompt=consent, and a
 		// provider may drop the scope (and the refresh token) without it.
@@ -205,12 +198,7 @@ func (s *scenario) authorizationURL() (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString(`<!DOCTYPE html><html><body><form method="post" action="` + html.EscapeString(endpoint) + `">`)
-	keys := make([]string, 0, len(a.params))
-	for k := range a.params {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(a.params)) {
 		for _, v := range a.params[k] {
 			b.WriteString(`<input type="hidden" name="` + html.EscapeString(k) + `" value="` + html.EscapeString(v) + `">`)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/oauthtrio/oauthtrio/steps/issuer"
@@ -100,10 +101,12 @@ func authenticate(req *http.Request, form url.Values, c *issuer.Client) {
 	}
 }
 
+// cloneValues copies v deeply, so Add on the copy cannot reach the
+// caller's slices.
 func cloneValues(v url.Values) url.Values {
-	out := url.Values{}
+	out := make(url.Values, len(v))
 	for k, vs := range v {
-		out[k] = append([]string(nil), vs...)
+		out[k] = slices.Clone(vs)
 	}
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/cucumber/godog"
@@ -33,11 +32,10 @@ func (s *scenario) register(metadata map[string]any) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, endpoint, io.NopCloser(bytes.NewReader(body)))
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.ContentLength = int64(len(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	if t := s.run.cfg.Registration.InitialAccessToken; t != "" {

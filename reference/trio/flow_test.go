@@ -3,7 +3,6 @@ package trio_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -60,17 +59,10 @@ type request struct {
 	url                    string
 }
 
-func randomValue(t *testing.T) string {
-	b := make([]byte, 16)
-	_, err := rand.Read(b)
-	require.NoError(t, err)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // newRequest builds an authorization request with state, nonce and PKCE
 // S256 (RFC 7636 §4.2), plus any extra parameters.
 func (rp *relyingParty) newRequest(t *testing.T, extra ...oauth2.AuthCodeOption) request {
-	r := request{state: randomValue(t), nonce: randomValue(t), verifier: oauth2.GenerateVerifier()}
+	r := request{state: rand.Text(), nonce: rand.Text(), verifier: oauth2.GenerateVerifier()}
 	opts := append([]oauth2.AuthCodeOption{oidc.Nonce(r.nonce), oauth2.S256ChallengeOption(r.verifier)}, extra...)
 	r.url = rp.config.AuthCodeURL(r.state, opts...)
 	return r

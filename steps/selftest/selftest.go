@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,7 +60,7 @@ func runFault(ctx context.Context, f Fault) Outcome {
 			o.Ran++
 		}
 	}
-	sort.Strings(o.Caught)
+	slices.Sort(o.Caught)
 	return o
 }
 
