@@ -11,6 +11,7 @@ import (
 	"github.com/cucumber/godog"
 )
 
+// registerLogoutSteps registers the RP-initiated logout steps.
 func (s *scenario) registerLogoutSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the provider has kept the user signed in$`, s.providerKeptSession)
 	sc.Step(`^the browser opens the logout request (with the ID token|without a hint), (the registered|an unregistered) post-logout URI and state "([^"]*)"$`, s.openLogout)

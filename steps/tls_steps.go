@@ -15,6 +15,7 @@ import (
 	"github.com/cucumber/godog"
 )
 
+// registerTLSSteps registers the steps on the TLS connection to the issuer.
 func (s *scenario) registerTLSSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the suite opens a TLS connection to the issuer with only (TLS 1\.0|TLS 1\.1)$`, s.tlsHandshakeWithVersion)
 	sc.Step(`^the suite opens a TLS connection to the issuer with only TLS 1\.2 and CBC cipher suites$`, s.tlsHandshakeCBC)
@@ -71,12 +72,12 @@ func allCipherSuites() []uint16 {
 // agrees to, and the run's trust settings are checked by every other
 // request.
 func (s *scenario) tlsHandshake(offered string, cfg *tls.Config) error {
-	u, err := url.Parse(s.run.cfg.Issuer)
+	u, err := url.Parse(s.run.issuerID())
 	if err != nil {
 		return err
 	}
 	if u.Scheme != "https" {
-		return s.notApplicable("the issuer %s is not served over https", s.run.cfg.Issuer)
+		return s.notApplicable("the issuer %s is not served over https", s.run.issuerID())
 	}
 	addr := u.Host
 	if u.Port() == "" {
