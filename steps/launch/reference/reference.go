@@ -46,7 +46,7 @@ const (
 
 // codeLifespan is the reference's code lifetime during a run: short enough
 // for the expired-code scenario to wait it out.
-const codeLifespan = 6 * time.Second
+const codeLifespan = 15 * time.Second
 
 // Instance is a running reference trio and its target configuration.
 type Instance struct {
