@@ -266,10 +266,16 @@ func (r *run) prepare(opts Options) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Profile != "" && cfg.Profile != issuer.ProfileAuto {
+	switch {
+	case cfg.Profile == "" || cfg.Profile == issuer.ProfileAuto:
+	case issuer.ProfileIsFile(cfg.Profile):
+		if r.profile, err = browser.ReadProfileFile(cfg.Profile); err != nil {
+			return err
+		}
+	default:
 		p, ok := r.profiles[cfg.Profile]
 		if !ok {
-			return fmt.Errorf("no login profile named %q (have: %s)", cfg.Profile, strings.Join(slices.Sorted(maps.Keys(r.profiles)), ", "))
+			return fmt.Errorf("no login profile named %q (have: %s; or give a profile file's path)", cfg.Profile, strings.Join(slices.Sorted(maps.Keys(r.profiles)), ", "))
 		}
 		r.profile = p
 	}

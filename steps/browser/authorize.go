@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -124,7 +126,7 @@ func (p *Profile) classify(st pageState, redirectPrefix string) PageKind {
 	if st.Present[p.LoginMarker()] && (p.re.loginURL == nil || p.re.loginURL.MatchString(st.URL)) {
 		return PageLogin
 	}
-	if st.Present[p.ConsentMarker()] && (p.re.consentURL == nil || p.re.consentURL.MatchString(st.URL)) {
+	if m := p.ConsentMarker(); m != "" && st.Present[m] && (p.re.consentURL == nil || p.re.consentURL.MatchString(st.URL)) {
 		return PageConsent
 	}
 	if p.isErrorPage(st) {
@@ -379,36 +381,47 @@ func (d *driver) selectors() []string {
 	return out
 }
 
-// detect picks a profile for the page, when none was given.
+// detect picks a profile for the page, when none was given: the one with
+// the most matching signs, fallback profiles only when no other matches.
 func (d *driver) detect(st pageState) {
 	if d.p != nil {
 		return
 	}
-	names := make([]string, 0, len(d.profiles))
-	for n := range d.profiles {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	best := 0
-	for _, n := range names {
-		p := d.profiles[n]
-		score := 0
-		if p.Detect.URLPattern != "" {
-			if p.re.detectURL == nil || !p.re.detectURL.MatchString(st.URL) {
+	names := slices.Sorted(maps.Keys(d.profiles))
+	for _, fallback := range []bool{false, true} {
+		best := 0
+		for _, n := range names {
+			p := d.profiles[n]
+			if p.Detect.Fallback != fallback {
 				continue
 			}
-			score++
-		}
-		if p.Detect.Selector != "" {
-			if !st.Present[p.Detect.Selector] {
-				continue
+			if score := p.detectScore(st); score > best {
+				best, d.p = score, p
 			}
-			score++
 		}
-		if score > best {
-			best, d.p = score, p
+		if d.p != nil {
+			return
 		}
 	}
+}
+
+// detectScore counts the detection signs of p the page shows; 0 when one
+// of them fails.
+func (p *Profile) detectScore(st pageState) int {
+	score := 0
+	if p.Detect.URLPattern != "" {
+		if p.re.detectURL == nil || !p.re.detectURL.MatchString(st.URL) {
+			return 0
+		}
+		score++
+	}
+	if p.Detect.Selector != "" {
+		if !st.Present[p.Detect.Selector] {
+			return 0
+		}
+		score++
+	}
+	return score
 }
 
 // waitFor samples until the page is one of want. A document the driver has

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"regexp"
 	"sort"
@@ -51,6 +52,9 @@ type Profile struct {
 type DetectRule struct {
 	URLPattern string `yaml:"url_pattern"`
 	Selector   string `yaml:"selector"`
+	// Fallback profiles fit many providers' pages (a generic login form);
+	// detection picks one only when no other profile matches.
+	Fallback bool `yaml:"fallback"`
 }
 
 // LoginPage holds the selectors of the login form.
@@ -98,7 +102,8 @@ func (p *Profile) LoginMarker() string {
 	return p.Login.Username
 }
 
-// ConsentMarker returns the selector whose presence means the consent page shows.
+// ConsentMarker returns the selector whose presence means the consent page
+// shows; empty for a provider without a consent page.
 func (p *Profile) ConsentMarker() string {
 	if p.Consent.Form != "" {
 		return p.Consent.Form
@@ -136,10 +141,15 @@ func (p *Profile) Validate() error {
 	if p.Detect.URLPattern == "" && p.Detect.Selector == "" {
 		bad("detect", "needs url_pattern or selector (or both)")
 	}
-	for field, v := range map[string]string{"login.username": p.Login.Username, "login.password": p.Login.Password, "login.submit": p.Login.Submit, "consent.approve": p.Consent.Approve} {
+	for field, v := range map[string]string{"login.username": p.Login.Username, "login.password": p.Login.Password, "login.submit": p.Login.Submit} {
 		if strings.TrimSpace(v) == "" {
 			bad(field, "is required")
 		}
+	}
+	// A provider may show no consent page; a consent section then must not
+	// be half there.
+	if p.Consent != (ConsentPage{}) && strings.TrimSpace(p.Consent.Approve) == "" {
+		bad("consent.approve", "is required when the consent section is given (leave the section out for a provider without a consent page)")
 	}
 	if p.ErrorPage.empty() {
 		bad("error_page", "needs selector, text_pattern or url_pattern")
@@ -180,6 +190,16 @@ func parseProfile(data []byte, file string) (*Profile, error) {
 		return nil, err
 	}
 	return &p, nil
+}
+
+// ReadProfileFile reads one profile from a YAML file, for a provider whose
+// pages no shipped profile describes.
+func ReadProfileFile(path string) (*Profile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("login profile: %w", err)
+	}
+	return parseProfile(data, path)
 }
 
 // LoadProfiles reads every *.yaml file in dir of fsys, keyed by profile

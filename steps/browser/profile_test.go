@@ -1,6 +1,8 @@
 package browser
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -54,12 +56,16 @@ error_page: {selector: "#e"}
 `
 	_, err := parseProfile([]byte(good), "")
 	require.NoError(t, err)
+	// A provider without a consent page needs no consent section.
+	_, err = parseProfile([]byte(strings.Replace(good, "consent: {approve: \"#a\"}\n", "", 1)), "")
+	require.NoError(t, err)
 
 	tests := []struct {
 		name, yaml string
 		want       []string
 	}{
-		{"empty", `{}`, []string{"name: is required", "detect: needs", "login.username: is required", "login.password: is required", "login.submit: is required", "consent.approve: is required", "error_page: needs"}},
+		{"empty", `{}`, []string{"name: is required", "detect: needs", "login.username: is required", "login.password: is required", "login.submit: is required", "error_page: needs"}},
+		{"half a consent section", strings.Replace(good, `consent: {approve: "#a"}`, `consent: {deny: "#d"}`, 1), []string{"consent.approve: is required when the consent section is given"}},
 		{"bad name", `name: "Bad Name"` + "\n" + good[len("\nname: good"):], []string{`name: "Bad Name" must be lower-case`}},
 		{"bad regexp", strings.Replace(good, `error_page: {selector: "#e"}`, `error_page: {text_pattern: "("}`, 1), []string{"error_page.text_pattern: not a valid regular expression"}},
 		{"bad detect regexp", `
@@ -114,4 +120,27 @@ error_page: {selector: "#e"}
 			}
 		})
 	}
+}
+
+func TestReadProfileFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "mine.yaml")
+	require.NoError(t, os.WriteFile(good, []byte(`
+name: mine
+detect: {selector: "#f"}
+login: {username: "#u", password: "#p", submit: "#s"}
+error_page: {text_pattern: "(?i)error"}
+`), 0o600))
+	p, err := ReadProfileFile(good)
+	require.NoError(t, err)
+	assert.Equal(t, "mine", p.Name)
+	assert.Empty(t, p.ConsentMarker(), "a profile without a consent section has no consent page")
+
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("name: bad\nlogin: {username: \"#u\"}\n"), 0o600))
+	_, err = ReadProfileFile(bad)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), bad, "the error names the file")
+	_, err = ReadProfileFile(filepath.Join(dir, "missing.yaml"))
+	assert.Error(t, err)
 }

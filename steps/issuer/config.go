@@ -300,6 +300,13 @@ func ParseConfig(data []byte, dir string) (*Config, error) {
 	return &cfg, nil
 }
 
+// ProfileIsFile reports whether a profile reference names a YAML file
+// rather than a shipped profile: it has a path separator or a YAML
+// extension.
+func ProfileIsFile(ref string) bool {
+	return strings.ContainsAny(ref, `/\`) || strings.HasSuffix(ref, ".yaml") || strings.HasSuffix(ref, ".yml")
+}
+
 // ApplyDefaults fills what the configuration leaves unset: the login
 // profile (auto), the timeouts and each client's authentication method. It
 // is the one place defaults are decided; loading applies it, and Clone
@@ -338,6 +345,9 @@ func (c *Config) resolvePaths(dir string) {
 		return filepath.Join(dir, p)
 	}
 	c.TLS.CAFile = resolve(c.TLS.CAFile)
+	if ProfileIsFile(c.Profile) {
+		c.Profile = resolve(c.Profile)
+	}
 	c.ExpectedFailuresFile = resolve(c.ExpectedFailuresFile)
 }
 
@@ -391,8 +401,8 @@ func (c *Config) Validate() error {
 	if u := c.Users.Invalid; u != nil && u.Username == "" {
 		bad("users.invalid.username", "is required")
 	}
-	if !regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`).MatchString(c.Profile) {
-		bad("profile", "%q is not a profile name", c.Profile)
+	if !ProfileIsFile(c.Profile) && !regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`).MatchString(c.Profile) {
+		bad("profile", "%q is neither a shipped profile's name nor a .yaml file", c.Profile)
 	}
 	if rs := c.ResourceServer; rs != nil {
 		if u, err := url.Parse(rs.URL); rs.URL == "" || err != nil || u.Host == "" {

@@ -164,3 +164,18 @@ func TestExpectedFailures(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, ef.Entries)
 }
+
+func TestProfileFileIsResolvedAgainstTheConfiguration(t *testing.T) {
+	for _, tt := range []struct{ profile, want string }{
+		{"iris", "iris"},
+		{"my-login.yaml", "/etc/oauthtrio/my-login.yaml"},
+		{"profiles/login.yml", "/etc/oauthtrio/profiles/login.yml"},
+		{"/abs/login.yaml", "/abs/login.yaml"},
+	} {
+		cfg, err := ParseConfig([]byte("issuer: https://issuer.example\nprofile: "+tt.profile), "/etc/oauthtrio")
+		require.NoError(t, err, tt.profile)
+		assert.Equal(t, tt.want, cfg.Profile)
+	}
+	_, err := ParseConfig([]byte("issuer: https://issuer.example\nprofile: My Login"), "/etc/oauthtrio")
+	assert.ErrorContains(t, err, "neither a shipped profile's name nor a .yaml file")
+}
