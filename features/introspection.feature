@@ -1,10 +1,13 @@
 @needs:introspection @needs:client:introspector
 Feature: Token introspection (RFC 7662)
-  A resource server asks the provider whether a token is active.
+  A resource server asks the provider whether a token is active. A
+  provider may answer "active": false to a caller that may not see a token
+  (RFC 7662 §2.2), so the token asked about is one of a client the
+  introspector may see (assign.introspected in the target configuration).
 
-  @needs:client:service @needs:client_credentials @RFC7662-2.2
+  @needs:client:introspected @needs:client_credentials @RFC7662-2.2
   Scenario: An active token is reported active with its scope and client
-    Given the service client
+    Given the client whose token is introspected
     And the client has a token from the client credentials grant
     When the introspector introspects the access token
     Then the response status is 200
@@ -22,9 +25,9 @@ Feature: Token introspection (RFC 7662)
     Then the response status is 200
     And the response "active" is false
 
-  @needs:revocation @needs:client:service @needs:client_credentials @RFC7662-2.2 @RFC7009-2.1
+  @needs:revocation @needs:client:introspected @needs:client_credentials @RFC7662-2.2 @RFC7009-2.1
   Scenario: A revoked token is inactive
-    Given the service client
+    Given the client whose token is introspected
     And the client has a token from the client credentials grant
     When the client revokes the access token
     And the introspector introspects the access token

@@ -152,5 +152,36 @@ func coverageTable(reqs []Requirement, scenarios []Scenario) []byte {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.Tag, r.Level, r.Text, strings.ReplaceAll(cell, "|", "\\|"))
 	}
+	b.Write(rolesTable(scenarios))
+	return b.Bytes()
+}
+
+// rolesTable lists, for each client role and test user of the target
+// configuration, the scenarios that need it (by their @needs: tags).
+func rolesTable(scenarios []Scenario) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "\n## What each role of the target configuration is needed for\n\n")
+	fmt.Fprintf(&b, "A scenario whose role is not configured (and cannot be registered) is not applicable. `introspected` and `revoker` are the clients `assign.introspected` and `assign.revoker` name (default `service`).\n\n")
+	fmt.Fprintf(&b, "| role | scenarios | |\n|---|---|---|\n")
+	needs := map[string][]string{}
+	for _, s := range scenarios {
+		for _, tag := range s.Tags {
+			if role, ok := strings.CutPrefix(tag, "needs:client:"); ok {
+				needs["clients."+role] = append(needs["clients."+role], s.Feature+" › "+s.Name)
+			}
+			if user, ok := strings.CutPrefix(tag, "needs:user:"); ok {
+				needs["users."+user] = append(needs["users."+user], s.Feature+" › "+s.Name)
+			}
+		}
+	}
+	keys := make([]string, 0, len(needs))
+	for k := range needs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		list := slices.Compact(slices.Sorted(slices.Values(needs[k])))
+		fmt.Fprintf(&b, "| `%s` | %d | %s |\n", k, len(list), strings.ReplaceAll(strings.Join(list, "; "), "|", "\\|"))
+	}
 	return b.Bytes()
 }

@@ -2,16 +2,16 @@
 Feature: Token revocation (RFC 7009)
   A client tells the provider that it no longer needs a token.
 
-  @needs:client:service @needs:client_credentials @RFC7009-2.2
+  @needs:client:revoker @needs:client_credentials @RFC7009-2.2
   Scenario: Revoking an access token answers 200
-    Given the service client
+    Given the revoking client
     And the client has a token from the client credentials grant
     When the client revokes the access token
     Then the response status is 200
 
-  @needs:client:service @RFC7009-2.2
+  @needs:client:revoker @RFC7009-2.2
   Scenario: Revoking an unknown token answers 200
-    Given the service client
+    Given the revoking client
     When the client revokes the token "oauthtrio-unknown-token"
     Then the response status is 200
 
@@ -25,9 +25,9 @@ Feature: Token revocation (RFC 7009)
     Then the response status is 400
     And the response error is "invalid_grant"
 
-  @needs:client:service @needs:client:other @needs:client_credentials @needs:introspection @needs:client:introspector @RFC7009-2.1
+  @needs:client:introspected @needs:client:other @needs:client_credentials @needs:introspection @needs:client:introspector @RFC7009-2.1
   Scenario: A client cannot revoke another client's token
-    Given the service client
+    Given the client whose token is introspected
     And the client has a token from the client credentials grant
     When the other client revokes the access token
     And the introspector introspects the access token

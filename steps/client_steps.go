@@ -11,6 +11,8 @@ import (
 // registerClientSteps registers the choice of the scenario's client.
 func (s *scenario) registerClientSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the (web|public|service|introspector|other) client$`, s.theClient)
+	sc.Step(`^the client whose token is introspected$`, func() error { return s.theClient(string(s.run.cfg.Assign.Introspected)) })
+	sc.Step(`^the revoking client$`, func() error { return s.theClient(string(s.run.cfg.Assign.Revoker)) })
 }
 
 func (s *scenario) theClient(role string) error {

@@ -39,7 +39,8 @@ type Options struct {
 	// ReportDir receives cucumber.json, junit.xml, report.html and the
 	// artifacts of failed browser steps; empty writes no files.
 	ReportDir string
-	// Concurrency is how many scenarios run at once (default 4).
+	// Concurrency is how many scenarios run at once; zero means the
+	// configuration's (which defaults to 4).
 	Concurrency int
 	// Profile names the login profile ("auto" detects it); it overrides
 	// the target configuration's.
@@ -101,9 +102,6 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 	if opts.Output == nil {
 		opts.Output = os.Stdout
 	}
-	if opts.Concurrency <= 0 {
-		opts.Concurrency = 4
-	}
 	if opts.Features == nil {
 		opts.Features = features.Files
 	}
@@ -112,6 +110,9 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 
 	cfg = cfg.Clone()
 	cfg.ApplyDefaults()
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = cfg.Concurrency
+	}
 	if opts.Profile != "" {
 		cfg.Profile = opts.Profile
 	}

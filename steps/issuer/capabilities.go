@@ -298,6 +298,10 @@ func (c *Capabilities) ApplyConfig(cfg *Config) {
 		_, ok := cfg.Client(r)
 		c.Set("client:"+string(r), ok, "")
 	}
+	for name, r := range map[string]Role{"introspected": cfg.Assign.Introspected, "revoker": cfg.Assign.Revoker} {
+		_, ok := cfg.Client(r)
+		c.Set("client:"+name, ok, fmt.Sprintf("no %s client is configured, and assign.%s names it", r, name))
+	}
 	c.Set("user:valid", cfg.Users.Valid != nil, "")
 	c.Set("user:invalid", cfg.Users.Invalid != nil, "")
 	c.Set("resource_server", cfg.ResourceServer != nil, "")

@@ -44,6 +44,26 @@ const (
 // Roles lists every role in a stable order.
 var Roles = []Role{RoleWeb, RolePublic, RoleService, RoleIntrospector, RoleOther}
 
+// Assignments choose which configured client plays a part in the
+// introspection and revocation scenarios. Providers differ here, within
+// the RFCs: RFC 7662 §2.2 lets an introspection endpoint answer
+// "active": false to a caller that may not see a token, and RFC 7009 §2.1
+// has a client revoke only its own tokens.
+type Assignments struct {
+	// Introspected is the client whose client-credentials token the
+	// introspector is asked about: service (default) where the
+	// introspector may see other clients' tokens, introspector where it
+	// may see only its own.
+	Introspected Role `yaml:"introspected"`
+	// Revoker is the client that gets a client-credentials token and
+	// revokes it (default service).
+	Revoker Role `yaml:"revoker"`
+}
+
+// assignable are the roles that can get a token from the client
+// credentials grant, which the introspection and revocation scenarios use.
+var assignable = []Role{RoleService, RoleIntrospector}
+
 // Token endpoint authentication methods (RFC 7591 §2, OIDC Core §9).
 const (
 	AuthClientSecretBasic = "client_secret_basic"
@@ -74,6 +94,12 @@ type Config struct {
 	// Profile names the login profile, or "auto".
 	Profile        string          `yaml:"profile"`
 	ResourceServer *ResourceServer `yaml:"resource_server"`
+	// Assign chooses the clients of the introspection and revocation
+	// scenarios.
+	Assign Assignments `yaml:"assign"`
+	// Concurrency is how many scenarios run at once (default 4); some
+	// issuers' development stores do not tolerate parallel sessions.
+	Concurrency int `yaml:"concurrency"`
 	// ClientApp is a client application that uses the issuer, for the
 	// scenarios that drive a sign-in through it.
 	ClientApp *ClientApp `yaml:"client_app"`
@@ -334,7 +360,20 @@ func (c *Config) ApplyDefaults() {
 	if c.Waits.CodeReuse <= 0 {
 		c.Waits.CodeReuse = DefaultCodeReuseWait
 	}
+	if c.Assign.Introspected == "" {
+		c.Assign.Introspected = RoleService
+	}
+	if c.Assign.Revoker == "" {
+		c.Assign.Revoker = RoleService
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
 }
+
+// DefaultConcurrency is how many scenarios run at once unless the
+// configuration or the command line says otherwise.
+const DefaultConcurrency = 4
 
 // resolvePaths makes the configuration's file paths relative to dir.
 func (c *Config) resolvePaths(dir string) {
@@ -408,6 +447,17 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(rs.URL); rs.URL == "" || err != nil || u.Host == "" {
 			bad("resource_server.url", "%q is not an absolute URL", rs.URL)
 		}
+	}
+	for _, a := range []struct {
+		field string
+		role  Role
+	}{{"assign.introspected", c.Assign.Introspected}, {"assign.revoker", c.Assign.Revoker}} {
+		if a.role != "" && !slices.Contains(assignable, a.role) {
+			bad(a.field, "%q must be service or introspector (a client of the client credentials grant)", a.role)
+		}
+	}
+	if c.Concurrency < 0 {
+		bad("concurrency", "must be positive")
 	}
 	if app := c.ClientApp; app != nil {
 		for _, f := range []struct{ field, value string }{{"client_app.url", app.URL}, {"client_app.redirect_uri", app.RedirectURI}} {
