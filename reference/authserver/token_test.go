@@ -40,9 +40,9 @@ func TestTokenRequestErrors(t *testing.T) {
 		{"grant the client lacks", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, basic(postmanID, postmanSecret), 400, "unauthorized_client", false},
 		{"scope the client lacks", with(cc, "scope", "openid"), basic(postmanID, postmanSecret), 400, "invalid_scope", false},
 		{"unknown code", url.Values{"grant_type": {"authorization_code"}, "code": {"ory_ac_nope.nope"}, "redirect_uri": {testRedirect}}, basic(webClientID, webSecret), 400, "invalid_grant", false},
-		// RFC 6749 §4.4: confidential clients only. fosite calls it
-		// invalid_grant, one of the answers §5.2 permits.
-		{"public client credentials", url.Values{"grant_type": {"client_credentials"}, "client_id": {publicClientID}}, noAuth, 400, "invalid_grant", false},
+		// RFC 6749 §4.4: confidential clients only; §5.2: a client not
+		// authorized for the grant gets unauthorized_client.
+		{"public client credentials", url.Values{"grant_type": {"client_credentials"}, "client_id": {publicClientID}}, noAuth, 400, "unauthorized_client", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
