@@ -372,7 +372,7 @@ func freeAddr(t *testing.T) string {
 
 // privateDir is a state directory only its owner may enter, as the trio
 // requires; t.TempDir's are open to all.
-func privateDir(t *testing.T) string {
+func privateDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.Chmod(dir, 0o700))
