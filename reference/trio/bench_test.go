@@ -100,4 +100,3 @@ func residentBytes() int64 {
 	}
 	return 0
 }
-
