@@ -35,7 +35,6 @@ import (
 
 	"github.com/oauthtrio/oauthtrio/reference/front"
 	"github.com/oauthtrio/oauthtrio/reference/store"
-	"github.com/oauthtrio/oauthtrio/reference/trio"
 )
 
 // The fixtures' web client, which the subprocess tests drive.
@@ -290,7 +289,7 @@ func (p *peer) post(ctx context.Context, endpoint, id, secret string, form url.V
 
 // active introspects a token as the resource server.
 func (p *peer) active(ctx context.Context, token string) (bool, error) {
-	status, body, err := p.post(ctx, "introspection", trio.ResourceClientID, trio.ResourceClientSecret, url.Values{"token": {token}})
+	status, body, err := p.post(ctx, "introspection", "resserver", "resserver-secret", url.Values{"token": {token}})
 	if err != nil {
 		return false, err
 	}

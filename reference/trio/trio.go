@@ -44,6 +44,9 @@ type Config struct {
 	// StateDir keeps the database, keys, secret and certificate; empty
 	// with InMemory set keeps everything in memory and a temporary dir.
 	StateDir string
+	// InMemory makes a throw-away test trio. Unless AuthServer sets a
+	// RegistrationPolicy, its registration also admits client_credentials
+	// and my/scope (never an audience); `serve` keeps the strict default.
 	InMemory bool
 	// CertFile and KeyFile replace the generated certificate.
 	CertFile, KeyFile string
@@ -293,6 +296,13 @@ func Start(ctx context.Context, cfg Config) (_ *Trio, err error) {
 	ac.PublicURL = publicURL
 	ac.GlobalSecret = secret
 	ac.Logger = cfg.Logger
+	if cfg.InMemory && len(ac.RegistrationPolicy.GrantTypes) == 0 && len(ac.RegistrationPolicy.Scopes) == 0 {
+		// A throw-away test issuer (the suite's, the client tests'): any
+		// kind of client may register, still with no audience, so no
+		// self-registered token opens the protected API.
+		ac.RegistrationPolicy.GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
+		ac.RegistrationPolicy.Scopes = []string{"openid", "profile", "email", "offline_access", "my/scope"}
+	}
 	audience := make([]string, len(ac.RegistrationPolicy.Audience))
 	for i, a := range ac.RegistrationPolicy.Audience {
 		audience[i] = strings.ReplaceAll(a, "{public_url}", publicURL)
