@@ -6,14 +6,14 @@ import (
 	"time"
 )
 
-// GrantConsent records that a user granted scopes to a client; scopes
-// granted before stay granted.
-func (s *Store) GrantConsent(ctx context.Context, username, clientID string, scopes []string) error {
+// GrantConsent records that a user (by subject) granted scopes to a
+// client; scopes granted before stay granted.
+func (s *Store) GrantConsent(ctx context.Context, subject, clientID string, scopes []string) error {
 	return s.inTx(ctx, func(ctx context.Context) error {
 		for _, scope := range scopes {
 			if _, err := s.q(ctx).ExecContext(ctx,
-				`INSERT INTO consents (username, client_id, scope) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-				username, clientID, scope); err != nil {
+				`INSERT INTO consents (subject, client_id, scope) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+				subject, clientID, scope); err != nil {
 				return fmt.Errorf("store: grant consent: %w", err)
 			}
 		}
@@ -21,10 +21,11 @@ func (s *Store) GrantConsent(ctx context.Context, username, clientID string, sco
 	})
 }
 
-// ConsentedScopes returns the scopes a user has granted a client.
-func (s *Store) ConsentedScopes(ctx context.Context, username, clientID string) ([]string, error) {
+// ConsentedScopes returns the scopes a user (by subject) has granted a
+// client.
+func (s *Store) ConsentedScopes(ctx context.Context, subject, clientID string) ([]string, error) {
 	rows, err := s.q(ctx).QueryContext(ctx,
-		`SELECT scope FROM consents WHERE username = ? AND client_id = ? ORDER BY scope`, username, clientID)
+		`SELECT scope FROM consents WHERE subject = ? AND client_id = ? ORDER BY scope`, subject, clientID)
 	if err != nil {
 		return nil, fmt.Errorf("store: consents: %w", err)
 	}

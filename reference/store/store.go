@@ -152,19 +152,6 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	return nil
 }
 
-// IntegrityCheck runs SQLite's integrity check and returns its first
-// complaint, or nil when the database is sound.
-func (s *Store) IntegrityCheck(ctx context.Context) error {
-	var result string
-	if err := s.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&result); err != nil {
-		return fmt.Errorf("store: integrity check: %w", err)
-	}
-	if result != "ok" {
-		return fmt.Errorf("store: integrity check: %s", result)
-	}
-	return nil
-}
-
 // Close releases the database. Stores must not be used afterwards.
 func (s *Store) Close() error {
 	if s.keepAlive != nil {

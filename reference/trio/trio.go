@@ -375,7 +375,7 @@ func (t *Trio) startPurging(interval, unusedClientAge time.Duration) {
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
-			t.Purge(ctx, unusedClientAge)
+			t.purge(ctx, unusedClientAge)
 			select {
 			case <-ctx.Done():
 				return
@@ -385,9 +385,9 @@ func (t *Trio) startPurging(interval, unusedClientAge time.Duration) {
 	}()
 }
 
-// Purge runs one purge pass. A failure, a full disk say, is logged and
+// purge runs one purge pass. A failure, a full disk say, is logged and
 // retried on the next pass.
-func (t *Trio) Purge(ctx context.Context, unusedClientAge time.Duration) {
+func (t *Trio) purge(ctx context.Context, unusedClientAge time.Duration) {
 	now := time.Now()
 	if n, err := t.Store.PurgeExpired(ctx, now); err != nil {
 		t.log.Warn("purge expired grants", "error", err)
