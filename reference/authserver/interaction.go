@@ -201,13 +201,6 @@ func (s *interactions) end(id string) {
 	}
 }
 
-// pending is how many interactions are waiting.
-func (s *interactions) pending() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.m)
-}
-
 // browserCookies mints the browser-binding cookie's values: random, with
 // an HMAC under the server's secret. A value the server did not mint is
 // refused, so an attacker cannot plant one of their choosing and prepare
