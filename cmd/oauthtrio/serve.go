@@ -37,6 +37,10 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.AuthServer.EnablePKCEPlain, "pkce-plain", false, "allow code_challenge_method=plain (off: RFC 9700 §2.1.1)")
 	fs.StringVar(&cfg.AuthServer.Registration, "registration", authserver.RegistrationOpen, "dynamic client registration: open, token or off")
 	fs.StringVar(&cfg.AuthServer.InitialAccessToken, "initial-access-token", os.Getenv("OAUTHTRIO_INITIAL_ACCESS_TOKEN"), "initial access token for -registration token (env OAUTHTRIO_INITIAL_ACCESS_TOKEN)")
+	var regGrants, regScopes, regAudience string
+	fs.StringVar(&regGrants, "registration-grants", "", `grant types a self-registered client may have; default "authorization_code refresh_token"`)
+	fs.StringVar(&regScopes, "registration-scopes", "", `scopes a self-registered client may have; default "openid profile email offline_access"`)
+	fs.StringVar(&regAudience, "registration-audience", "", `audiences (resource servers) a self-registered client gets, e.g. "{public_url}/resserver"; default none`)
 	fs.DurationVar(&cfg.AuthServer.AccessTokenLifespan, "access-token-lifespan", time.Hour, "access token lifetime")
 	fs.DurationVar(&cfg.AuthServer.AuthorizeCodeLifespan, "code-lifespan", time.Minute, "authorization code lifetime")
 	fs.DurationVar(&cfg.AuthServer.RefreshTokenLifespan, "refresh-token-lifespan", 24*time.Hour, "refresh token lifetime")
@@ -61,6 +65,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	wc.Scopes = strings.Fields(clientScopes)
+	cfg.AuthServer.RegistrationPolicy = authserver.RegistrationPolicy{
+		GrantTypes: strings.Fields(regGrants), Scopes: strings.Fields(regScopes), Audience: strings.Fields(regAudience),
+	}
 	if (rs.Issuer != "") != (rs.ClientID != "") || (wc.Issuer != "") != (wc.ClientID != "") {
 		fmt.Fprintln(stderr, "oauthtrio serve: -rs-issuer needs -rs-client-id, and -client-issuer needs -client-id")
 		return 2
@@ -78,6 +85,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	t, err := trio.Start(ctx, cfg)
+	var inUse *trio.StateInUseError
+	if errors.As(err, &inUse) {
+		fmt.Fprintf(stderr, "oauthtrio serve: %v\n", err)
+		return 2
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "oauthtrio serve: %v\n", err)
 		return 1

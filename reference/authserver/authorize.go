@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -84,11 +84,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	it, ok := s.interactions.start(s.browserID(w, r), ar, auth, requestedAt)
-	if !ok {
-		s.writeAuthorizeError(w, r, ar, fosite.ErrTemporarilyUnavailable.WithHint("Too many pending authorization requests."))
-		return
-	}
+	it := s.interactions.start(s.browserID(w, r), sourceAddress(r), ar, auth, requestedAt)
 	if needLogin {
 		s.showLogin(w, r, it, "", "")
 		return
@@ -247,14 +243,17 @@ func maxAgeExceeded(ar fosite.AuthorizeRequester, login *store.LoginSession) boo
 }
 
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, it *interaction, username, errText string) {
-	page := LoginPage{
+	s.displayLogin(w, r, LoginPage{
 		ClientName:  clientName(it.auth.Client),
 		Action:      s.endpoint("authorize/login"),
 		Interaction: it.id,
 		CSRFToken:   it.csrfToken,
 		Username:    username,
 		Error:       errText,
-	}
+	})
+}
+
+func (s *Server) displayLogin(w http.ResponseWriter, r *http.Request, page LoginPage) {
 	if err := s.hooks.DisplayLogin.DisplayLogin(w, r, page); err != nil {
 		s.log.Error("login page", "error", err)
 	}
@@ -274,12 +273,30 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	username, password := r.PostForm.Get("username"), r.PostForm.Get("password")
+	userKey, addrKey := loginKeys(username, sourceAddress(r))
+	now := time.Now()
+	if wait := s.throttle.wait(now, userKey, addrKey); wait > 0 {
+		// Refused before the password is checked, so guessing costs no
+		// bcrypt run and learns nothing.
+		seconds := int((wait + time.Second - 1) / time.Second)
+		s.log.Info("login throttled", "user", username, "wait", wait)
+		s.displayLogin(w, r, LoginPage{
+			ClientName: clientName(it.auth.Client), Action: s.endpoint("authorize/login"),
+			Interaction: it.id, CSRFToken: it.csrfToken, Username: username,
+			ErrorCode:  fosite.ErrTemporarilyUnavailable.ErrorField,
+			Error:      fmt.Sprintf("Too many failed sign-in attempts. Try again in %d seconds.", seconds),
+			RetryAfter: seconds,
+		})
+		return
+	}
 	id, err := s.hooks.ValidateUser.ValidateUser(r.Context(), Credentials{Username: username, Password: password}, it.auth)
 	if err != nil || password == "" {
+		s.throttle.fail(now, userKey, addrKey)
 		s.log.Info("login failed", "user", username, "client", it.auth.Client.GetID())
 		s.showLogin(w, r, it, username, "Invalid username or password.")
 		return
 	}
+	s.throttle.succeed(userKey)
 	login, err := s.startLogin(w, r, id)
 	if err != nil {
 		s.writeAuthorizeError(w, r, it.request, fosite.ErrServerError.WithWrap(err))
@@ -297,7 +314,7 @@ func (s *Server) formInteraction(w http.ResponseWriter, r *http.Request) (*inter
 		return nil, false
 	}
 	browser := ""
-	if c, err := r.Cookie(browserCookie); err == nil {
+	if c, err := r.Cookie(browserCookie); err == nil && s.browsers.valid(c.Value) {
 		browser = c.Value
 	}
 	it, ok := s.interactions.get(r.PostForm.Get("interaction"), browser, r.PostForm.Get("csrf_token"))
@@ -314,8 +331,12 @@ func (s *Server) formInteraction(w http.ResponseWriter, r *http.Request) (*inter
 func (s *Server) consentStep(w http.ResponseWriter, r *http.Request, it *interaction) {
 	prompt := strings.Fields(it.request.GetRequestForm().Get("prompt"))
 	user := it.identity.Subject
-	needConsent := slices.Contains(prompt, "consent") ||
-		!s.consents.covers(user, it.auth.Client.GetID(), it.auth.RequestedScopes)
+	granted, err := s.store.ConsentedScopes(r.Context(), user, it.auth.Client.GetID())
+	if err != nil {
+		s.writeAuthorizeError(w, r, it.request, err)
+		return
+	}
+	needConsent := slices.Contains(prompt, "consent") || !coversAll(granted, it.auth.RequestedScopes)
 	if !needConsent {
 		s.finishAuthorization(w, r, it)
 		return
@@ -354,7 +375,12 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 		s.writeAuthorizeError(w, r, it.request, fosite.ErrAccessDenied.WithHint("The user denied the request."))
 		return
 	}
-	s.consents.grant(it.identity.Subject, it.auth.Client.GetID(), it.auth.RequestedScopes)
+	if err := s.store.GrantConsent(r.Context(), it.identity.Subject, it.auth.Client.GetID(), it.auth.RequestedScopes); err != nil {
+		// The form stays valid: the user may approve again once the
+		// server can store it.
+		s.writeAuthorizeError(w, r, it.request, err)
+		return
+	}
 	s.finishAuthorization(w, r, it)
 }
 
@@ -470,13 +496,24 @@ func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, id *Identity
 	return ls, nil
 }
 
+// coversAll reports whether granted holds every requested scope.
+func coversAll(granted, requested []string) bool {
+	for _, sc := range requested {
+		if !slices.Contains(granted, sc) {
+			return false
+		}
+	}
+	return true
+}
+
 // browserID binds interactions to the browser that started them, so a
-// login form cannot be replayed from elsewhere (login CSRF).
+// login form cannot be replayed from elsewhere (login CSRF). Only values
+// this server minted count.
 func (s *Server) browserID(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(browserCookie); err == nil && len(c.Value) >= 32 {
+	if c, err := r.Cookie(browserCookie); err == nil && s.browsers.valid(c.Value) {
 		return c.Value
 	}
-	v := randomToken()
+	v := s.browsers.mint()
 	http.SetCookie(w, s.cookie(browserCookie, v, 0))
 	return v
 }
@@ -486,16 +523,13 @@ func (s *Server) browserID(w http.ResponseWriter, r *http.Request) string {
 // §4.1.2.1, with iss per RFC 9207 §2); otherwise the user sees an error
 // page and is not redirected.
 func (s *Server) writeAuthorizeError(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
-	rfcErr := fosite.ErrorToRFC6749Error(err)
-	if rfcErr.CodeField >= 500 || errors.Is(err, fosite.ErrServerError) {
-		s.log.Error("authorization request", "error", err, "debug", rfcErr.DebugField)
-	}
+	rfcErr := s.classify(r, "authorization request", err)
 	if ar == nil || !ar.IsRedirectURIValid() || ar.GetRedirectURI() == nil {
 		status := rfcErr.CodeField
 		// A 401 must carry a WWW-Authenticate challenge (RFC 9110
 		// §15.5.2), which means nothing to a browser: an unknown client
 		// is a bad request here.
-		if status == 0 || status >= 500 || status == http.StatusUnauthorized {
+		if status == 0 || status == http.StatusUnauthorized {
 			status = http.StatusBadRequest
 		}
 		s.pages.displayError(w, status, ErrorPage{Code: rfcErr.ErrorField, Description: rfcErr.GetDescription()})

@@ -1,11 +1,15 @@
 package authserver
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/ory/fosite"
+
+	"github.com/oauthtrio/oauthtrio/reference/store"
 )
 
 // errInvalidTarget is RFC 8707 §2's error for an unacceptable resource.
@@ -49,6 +53,35 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Pragma", "no-cache")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// errUnknownName is what fosite calls an error it does not recognise; it
+// must never reach a client.
+const errUnknownName = "error"
+
+// classify turns any error into the one the specs name. A client's mistake
+// keeps its fosite error. A failure of the server becomes
+// temporarily_unavailable (503) when it passes by itself, a full disk or a
+// busy database say, and server_error (500) otherwise. Only genuine server
+// failures are logged as errors: a client that hung up is not one.
+func (s *Server) classify(r *http.Request, endpoint string, err error) *fosite.RFC6749Error {
+	e := fosite.ErrorToRFC6749Error(err)
+	gone := r.Context().Err() != nil || errors.Is(err, context.Canceled)
+	switch {
+	case gone:
+		s.log.Info(endpoint+": the client went away", "error", err)
+		return fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	case store.Unavailable(err):
+		s.log.Warn(endpoint+": storage unavailable", "error", err)
+		return fosite.ErrTemporarilyUnavailable.WithHint("The server cannot store this now; retry later.").WithWrap(err)
+	case e.ErrorField == errUnknownName || e.CodeField >= 500:
+		s.log.Error(endpoint, "error", err, "debug", e.DebugField)
+		if e.ErrorField == fosite.ErrTemporarilyUnavailable.ErrorField {
+			return e
+		}
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	return e
 }
 
 // writeRFCError writes a fosite error as JSON, with the description and

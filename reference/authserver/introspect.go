@@ -64,6 +64,10 @@ func (s *Server) handleIntrospection(w http.ResponseWriter, r *http.Request) {
 		use = fosite.RefreshToken
 	}
 	tokenUse, ar, err := s.provider.IntrospectToken(ctx, token, use, NewSession())
+	if err != nil && store.Unavailable(err) {
+		writeRFCError(w, s.classify(r, "introspection", err))
+		return
+	}
 	if err != nil {
 		// RFC 7662 §2.2: inactive, unknown and malformed tokens alike.
 		writeJSON(w, http.StatusOK, map[string]bool{"active": false})
@@ -156,8 +160,9 @@ func (s *Server) handleRevocation(w http.ResponseWriter, r *http.Request) {
 		s.writeTokenError(w, r, err)
 	case e.ErrorField == fosite.ErrInvalidRequest.ErrorField, e.ErrorField == "unsupported_token_type":
 		writeRFCError(w, err)
-	case e.CodeField >= 500:
-		s.log.Error("revocation", "error", err, "debug", e.DebugField)
+	case e.CodeField >= 500 || e.ErrorField == errUnknownName:
+		// Retrying may work; a server_error would read as final.
+		s.classify(r, "revocation", err)
 		writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The token could not be revoked now; retry later.")
 	default:
 		// RFC 7009 §2.2: an invalid or unknown token is not an error.

@@ -40,9 +40,27 @@ func TestLogout(t *testing.T) {
 		assert.Equal(t, "login_required", cb.Get("error"))
 	}
 
-	t.Run("no parameters", func(t *testing.T) {
+	stillLoggedIn := func(t *testing.T, b *browser) {
+		t.Helper()
+		assert.NotEmpty(t, b.callback(b.authorize(with(q, "prompt", "none"))).Get("code"), "the session survives")
+	}
+	// confirmation asserts the confirmation page and returns its form.
+	confirmation := func(t *testing.T, r response) (string, url.Values) {
+		t.Helper()
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		action, fields, ok := form(t, r, "logout-form")
+		require.Truef(t, ok, "a confirmation form: %s", r.body)
+		assert.Empty(t, r.header.Get("Location"))
+		fields.Set("confirm", "yes")
+		return action, fields
+	}
+
+	t.Run("no parameters asks first", func(t *testing.T) {
+		// RP-Initiated Logout §2: without a hint the OP asks the user.
 		b, _ := loggedIn(t)
-		r := logout(b, url.Values{})
+		action, fields := confirmation(t, logout(b, url.Values{}))
+		stillLoggedIn(t, b)
+		r := b.post(action, fields)
 		require.Equal(t, http.StatusOK, r.status, r.body)
 		assert.Contains(t, r.body, `id="logged-out"`)
 		loginCleared(t, r)
@@ -59,11 +77,49 @@ func TestLogout(t *testing.T) {
 		loginCleared(t, r)
 		sessionEnded(t, b)
 	})
-	t.Run("POST with client_id", func(t *testing.T) {
+	t.Run("client_id without hint redirects after confirmation", func(t *testing.T) {
 		b, _ := loggedIn(t)
-		r := b.post(h.url("logout"), url.Values{"client_id": {webClientID}, "post_logout_redirect_uri": {testLogoutRedirect}})
+		r := b.post(h.url("logout"), url.Values{"client_id": {webClientID}, "post_logout_redirect_uri": {testLogoutRedirect}, "state": {"s"}})
+		action, fields := confirmation(t, r)
+		stillLoggedIn(t, b)
+		r = b.post(action, fields)
 		require.Equal(t, http.StatusSeeOther, r.status, r.body)
-		assert.Equal(t, testLogoutRedirect, r.header.Get("Location"))
+		assert.Equal(t, testLogoutRedirect+"?state=s", r.header.Get("Location"))
+		sessionEnded(t, b)
+	})
+	t.Run("hint of another user asks first", func(t *testing.T) {
+		other := h.browser()
+		cb := other.authorizeCode(q, "superuser", "SYS")
+		r := h.exchange(cb.Get("code"), basic(webClientID, webSecret))
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		b, _ := loggedIn(t)
+		confirmation(t, logout(b, url.Values{"id_token_hint": {r.json(t)["id_token"].(string)}}))
+		stillLoggedIn(t, b)
+	})
+	t.Run("self-registered client cannot bounce users", func(t *testing.T) {
+		// The open redirect: a client anyone can register names any
+		// post-logout URI; without a hint nobody is sent there unasked.
+		reg := h.register(`{"redirect_uris":["https://evil.example/cb"],"post_logout_redirect_uris":["https://evil.example/landing"]}`, "")
+		require.Equal(t, http.StatusCreated, reg.status, reg.body)
+		b, _ := loggedIn(t)
+		r := logout(b, url.Values{"client_id": {reg.json(t)["client_id"].(string)}, "post_logout_redirect_uri": {"https://evil.example/landing"}})
+		confirmation(t, r)
+		stillLoggedIn(t, b)
+	})
+	t.Run("forged confirmations", func(t *testing.T) {
+		victim, _ := loggedIn(t)
+		attacker := h.browser()
+		action, fields := confirmation(t, logout(attacker, url.Values{}))
+		for name, f := range map[string]url.Values{
+			"token of another browser": fields,
+			"no token":                 {"confirm": {"yes"}},
+			"wrong token":              {"confirm": {"yes"}, "csrf_token": {"x"}},
+		} {
+			t.Run(name, func(t *testing.T) {
+				confirmation(t, victim.post(action, f))
+				stillLoggedIn(t, victim)
+			})
+		}
 	})
 
 	_, idToken := loggedIn(t)

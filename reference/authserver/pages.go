@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 )
 
 //go:embed templates/*.html
@@ -19,6 +20,11 @@ type LoginPage struct {
 	CSRFToken   string
 	Username    string
 	Error       string
+	// ErrorCode is the spec's error code behind Error, when there is one,
+	// such as temporarily_unavailable for a throttled attempt.
+	ErrorCode string
+	// RetryAfter, in seconds, marks a throttled attempt (HTTP 429).
+	RetryAfter int
 }
 
 // ConsentPage is what the consent page shows.
@@ -38,10 +44,20 @@ type ErrorPage struct {
 	Description string
 }
 
+// LogoutConfirmPage asks the user to confirm a logout request that carries
+// no valid id_token_hint (RP-Initiated Logout 1.0 §2).
+type LogoutConfirmPage struct {
+	Action                string
+	CSRFToken             string
+	ClientID, ClientName  string
+	PostLogoutRedirectURI string
+	State                 string
+}
+
 // Pages renders the default HTML pages. It is also the default
 // LoginDisplay and PermissionsDisplay.
 type Pages struct {
-	login, consent, errorPage, logout *template.Template
+	login, consent, errorPage, logout, logoutConfirm *template.Template
 }
 
 // NewPages parses the embedded templates.
@@ -57,6 +73,7 @@ func NewPages() (*Pages, error) {
 	var err error
 	for name, dst := range map[string]**template.Template{
 		"login.html": &p.login, "consent.html": &p.consent, "error.html": &p.errorPage, "logout.html": &p.logout,
+		"logout-confirm.html": &p.logoutConfirm,
 	} {
 		if *dst, err = parse(name); err != nil {
 			return nil, err
@@ -83,7 +100,12 @@ func render(w http.ResponseWriter, status int, t *template.Template, data any) e
 // DisplayLogin implements LoginDisplay.
 func (p *Pages) DisplayLogin(w http.ResponseWriter, _ *http.Request, page LoginPage) error {
 	status := http.StatusOK
-	if page.Error != "" {
+	switch {
+	case page.RetryAfter > 0:
+		// RFC 6585 §4.
+		status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", strconv.Itoa(page.RetryAfter))
+	case page.Error != "":
 		status = http.StatusUnauthorized
 	}
 	return render(w, status, p.login, page)
@@ -103,5 +125,11 @@ func (p *Pages) displayError(w http.ResponseWriter, status int, page ErrorPage) 
 func (p *Pages) displayLogout(w http.ResponseWriter) {
 	if err := render(w, http.StatusOK, p.logout, nil); err != nil {
 		http.Error(w, "signed out", http.StatusOK)
+	}
+}
+
+func (p *Pages) displayLogoutConfirm(w http.ResponseWriter, page LogoutConfirmPage) {
+	if err := render(w, http.StatusOK, p.logoutConfirm, page); err != nil {
+		http.Error(w, "confirm the logout", http.StatusInternalServerError)
 	}
 }

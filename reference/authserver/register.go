@@ -85,13 +85,11 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, http.StatusBadRequest, re.code, re.description)
 			return
 		}
-		s.log.Error("registration", "error", err)
-		writeJSONError(w, http.StatusInternalServerError, "server_error", "The client could not be registered.")
+		writeRFCError(w, s.classify(r, "registration", err))
 		return
 	}
 	if err := s.store.CreateClient(r.Context(), client); err != nil {
-		s.log.Error("registration", "error", err)
-		writeJSONError(w, http.StatusInternalServerError, "server_error", "The client could not be registered.")
+		writeRFCError(w, s.classify(r, "registration", err))
 		return
 	}
 	s.log.Info("client registered", "client", client.GetID(), "name", client.Name)
@@ -129,9 +127,13 @@ func (s *Server) newClient(md *ClientMetadata) (*store.Client, string, error) {
 	if len(md.ResponseTypes) == 0 && slices.Contains(md.GrantTypes, "authorization_code") {
 		md.ResponseTypes = []string{"code"}
 	}
+	policy := s.cfg.RegistrationPolicy
 	for _, g := range md.GrantTypes {
 		if !slices.Contains(grantTypes, g) {
 			return nil, "", invalidMetadata("Unsupported grant type " + g + ".")
+		}
+		if !slices.Contains(policy.GrantTypes, g) {
+			return nil, "", invalidMetadata("The grant type " + g + " is not open to dynamic registration.")
 		}
 	}
 	for _, rt := range md.ResponseTypes {
@@ -160,12 +162,17 @@ func (s *Server) newClient(md *ClientMetadata) (*store.Client, string, error) {
 			return nil, "", invalidMetadata("post_logout_redirect_uris: " + err.Error())
 		}
 	}
-	scopes := scopeNames()
+	scopes := slices.Clone(policy.Scopes)
 	if md.Scope != "" {
-		scopes = strings.Fields(md.Scope)
-		for _, sc := range scopes {
+		scopes = nil
+		for _, sc := range strings.Fields(md.Scope) {
 			if !slices.Contains(scopeNames(), sc) {
 				return nil, "", invalidMetadata("Unknown scope " + sc + ".")
+			}
+			// RFC 7591 §2: the server may register a narrower scope than
+			// asked for; the response says which.
+			if slices.Contains(policy.Scopes, sc) && !slices.Contains(scopes, sc) {
+				scopes = append(scopes, sc)
 			}
 		}
 	}
@@ -185,13 +192,14 @@ func (s *Server) newClient(md *ClientMetadata) (*store.Client, string, error) {
 			DefaultClient: &fosite.DefaultClient{
 				ID: randomToken()[:32], Secret: hash, RedirectURIs: md.RedirectURIs,
 				GrantTypes: md.GrantTypes, ResponseTypes: md.ResponseTypes, Scopes: scopes,
-				Audience: slices.Clone(s.cfg.DefaultAudience), Public: public,
+				Audience: slices.Clone(policy.Audience), Public: public,
 			},
 			TokenEndpointAuthMethod: md.TokenEndpointAuthMethod,
 		},
 		Name:                   md.ClientName,
 		PostLogoutRedirectURIs: md.PostLogoutRedirectURIs,
 		RequirePKCE:            public,
+		Dynamic:                true,
 		CreatedAt:              time.Now().UTC().Truncate(time.Second),
 	}
 	return c, secret, nil

@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,10 +23,18 @@ func (h *harness) register(metadata, bearer string) response {
 	return h.do(req)
 }
 
-func withDefaultAudience(c *Config) { c.DefaultAudience = []string{c.PublicURL + "/resserver"} }
+// widePolicy is a registration policy an operator widened to service
+// clients of the resource server.
+func widePolicy(c *Config) {
+	c.RegistrationPolicy = RegistrationPolicy{
+		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"},
+		Scopes:     []string{"openid", "profile", "email", "offline_access", "my/scope"},
+		Audience:   []string{c.PublicURL + "/resserver"},
+	}
+}
 
 func TestRegistrationOpen(t *testing.T) {
-	h := newHarnessWith(t, withDefaultAudience, fastHash)
+	h := newHarnessWith(t, widePolicy, fastHash)
 
 	t.Run("confidential client", func(t *testing.T) {
 		r := h.register(`{"redirect_uris":["https://rp.test/cb"],"client_name":"RP"}`, "")
@@ -80,6 +89,8 @@ func TestRegistrationErrors(t *testing.T) {
 		{"implicit", `{"redirect_uris":["https://rp.test/cb"],"response_types":["token"]}`, "invalid_client_metadata"},
 		{"grant and response type disagree", `{"grant_types":["client_credentials"],"response_types":["code"]}`, "invalid_client_metadata"},
 		{"unknown scope", `{"redirect_uris":["https://rp.test/cb"],"scope":"openid admin"}`, "invalid_client_metadata"},
+		// The default registration policy.
+		{"client credentials", `{"grant_types":["client_credentials"],"scope":"my/scope"}`, "invalid_client_metadata"},
 		{"bad post-logout URI", `{"redirect_uris":["https://rp.test/cb"],"post_logout_redirect_uris":["http://rp.test/"]}`, "invalid_client_metadata"},
 		{"not JSON", `redirect_uris=https://rp.test/cb`, "invalid_client_metadata"},
 		{"wrong types", `{"redirect_uris":"https://rp.test/cb"}`, "invalid_client_metadata"},
@@ -128,4 +139,42 @@ func TestRegistrationToken(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRegistrationPolicy is the default policy: a self-registered client
+// gets the code grant and the OpenID Connect scopes, no audience, so its
+// tokens open no protected API.
+func TestRegistrationPolicy(t *testing.T) {
+	h := newHarness(t)
+	r := h.register(`{"redirect_uris":["https://rp.test/cb"],"scope":"openid profile my/scope"}`, "")
+	require.Equal(t, http.StatusCreated, r.status, r.body)
+	body := r.json(t)
+	// RFC 7591 §2: registered with the allowed part of the scope.
+	assert.Equal(t, "openid profile", body["scope"])
+	id, secret := body["client_id"].(string), body["client_secret"].(string)
+
+	stored, err := h.st.GetClient(context.Background(), id)
+	require.NoError(t, err)
+	assert.Empty(t, stored.GetAudience(), "no resource server audience")
+	assert.ElementsMatch(t, []string{"openid", "profile"}, stored.GetScopes())
+
+	tr := h.postForm("token", url.Values{"grant_type": {"client_credentials"}}, basic(id, secret))
+	assert.Equal(t, http.StatusBadRequest, tr.status, tr.body)
+	assert.Equal(t, "unauthorized_client", tr.json(t)["error"])
+	tr = h.postForm("token", url.Values{"grant_type": {"client_credentials"}, "scope": {"my/scope"}}, basic(id, secret))
+	assert.Equal(t, http.StatusBadRequest, tr.status, tr.body)
+	assert.Contains(t, []string{"invalid_scope", "unauthorized_client"}, tr.json(t)["error"])
+
+	t.Run("without scope", func(t *testing.T) {
+		r := h.register(`{"redirect_uris":["https://rp.test/cb"]}`, "")
+		require.Equal(t, http.StatusCreated, r.status, r.body)
+		assert.Equal(t, "openid profile email offline_access", r.json(t)["scope"])
+	})
+	t.Run("code flow still works", func(t *testing.T) {
+		q := authParams(id, "openid profile")
+		q.Set("redirect_uri", "https://rp.test/cb")
+		page := h.browser().authorize(q)
+		_, _, ok := form(t, page, "login-form")
+		assert.True(t, ok, "a login form: %s", page.body)
+	})
 }

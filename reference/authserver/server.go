@@ -50,9 +50,14 @@ type Config struct {
 	// Registration is off, open, or token (InitialAccessToken required).
 	Registration       string
 	InitialAccessToken string
-	// DefaultAudience is given to dynamically registered clients, e.g.
-	// the resource server's identifier.
-	DefaultAudience []string
+	// RegistrationPolicy bounds what a dynamically registered client may
+	// obtain; the zero value is DefaultRegistrationPolicy.
+	RegistrationPolicy RegistrationPolicy
+
+	// Interactions bounds the pending login and consent forms.
+	Interactions InteractionLimits
+	// LoginThrottle slows down password guessing.
+	LoginThrottle ThrottlePolicy
 
 	Hooks  Hooks
 	Logger *slog.Logger
@@ -82,6 +87,11 @@ func (c *Config) defaults() error {
 	default:
 		return fmt.Errorf("authserver: unknown registration mode %q (off, open, token)", c.Registration)
 	}
+	if err := c.RegistrationPolicy.defaults(); err != nil {
+		return err
+	}
+	c.Interactions.defaults()
+	c.LoginThrottle.defaults()
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -107,7 +117,8 @@ type Server struct {
 	log      *slog.Logger
 
 	interactions *interactions
-	consents     *consents
+	throttle     *throttle
+	browsers     browserCookies
 	mux          *http.ServeMux
 }
 
@@ -127,8 +138,9 @@ func New(cfg Config, st Storage, keys *keyring.Ring) (*Server, error) {
 		keys:         keys,
 		pages:        pages,
 		log:          cfg.Logger,
-		interactions: newInteractions(15 * time.Minute),
-		consents:     newConsents(),
+		interactions: newInteractions(cfg.Interactions),
+		throttle:     newThrottle(cfg.LoginThrottle),
+		browsers:     browserCookies{key: deriveKey(cfg.GlobalSecret, "browser cookie")},
 	}
 	s.hooks = cfg.Hooks.withDefaults(st, pages)
 	s.provider, s.strategy = s.compose()

@@ -22,7 +22,13 @@ type Session struct {
 	// LoginSessionID names the login session that authorized the grant; it
 	// is the ID token's sid.
 	LoginSessionID string `json:"login_session_id,omitempty"`
+	// RefreshScopes is the grant's full scope while a refresh request
+	// narrows the access token's (RFC 6749 §6); empty otherwise.
+	RefreshScopes []string `json:"refresh_scopes,omitempty"`
 }
+
+// RefreshTokenScopes implements store.RefreshScoper.
+func (s *Session) RefreshTokenScopes() []string { return s.RefreshScopes }
 
 // NewSession returns an empty session, the prototype fosite loads into.
 func NewSession() *Session {

@@ -27,6 +27,8 @@ type Storage interface {
 	CreateLoginSession(ctx context.Context, ls store.LoginSession) error
 	GetLoginSession(ctx context.Context, id string) (store.LoginSession, error)
 	DeleteLoginSession(ctx context.Context, id string) error
+	GrantConsent(ctx context.Context, subject, clientID string, scopes []string) error
+	ConsentedScopes(ctx context.Context, subject, clientID string) ([]string, error)
 }
 
 var _ Storage = (*store.Store)(nil)

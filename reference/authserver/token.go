@@ -4,6 +4,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/ory/fosite"
@@ -42,6 +43,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.writeTokenError(w, r, err)
 		return
 	}
+	if grant == "client_credentials" {
+		if err := s.refusePublicClient(r); err != nil {
+			s.writeTokenError(w, r, err)
+			return
+		}
+	}
 
 	sess := NewSession()
 	ar, err := s.provider.NewAccessRequest(ctx, r, sess)
@@ -50,7 +57,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ar.GetGrantTypes().ExactOne("refresh_token") {
-		if err := checkRefreshScope(ar); err != nil {
+		if err := narrowRefreshScope(ar); err != nil {
 			s.writeTokenError(w, r, err)
 			return
 		}
@@ -89,18 +96,49 @@ var reservedTokenMember = map[string]bool{
 	"scope": true, "id_token": true, "state": true, "issued_token_type": true,
 }
 
-// checkRefreshScope enforces RFC 6749 §6: a refresh request's scope must
-// not include a scope not originally granted. fosite ignores the parameter
-// and re-grants the original scopes, which would hide the client's error.
+// narrowRefreshScope applies a refresh request's scope (RFC 6749 §6): it
+// must not include a scope not originally granted, and a narrower one
+// narrows the new access token while the new refresh token keeps the
+// original scope. fosite ignores the parameter and re-grants everything.
 // The check runs before the response, so a refused request leaves the
 // refresh token unused.
-func checkRefreshScope(ar fosite.AccessRequester) error {
-	for _, scope := range strings.Fields(ar.GetRequestForm().Get("scope")) {
-		if !ar.GetGrantedScopes().Has(scope) {
+func narrowRefreshScope(ar fosite.AccessRequester) error {
+	sess, ok := ar.GetSession().(*Session)
+	if !ok {
+		return fosite.ErrServerError.WithDebug("unexpected session type")
+	}
+	sess.RefreshScopes = nil // a stored session may carry the last narrowing
+	requested := strings.Fields(ar.GetRequestForm().Get("scope"))
+	if len(requested) == 0 {
+		return nil
+	}
+	original := ar.GetGrantedScopes()
+	for _, scope := range requested {
+		if !original.Has(scope) {
 			return fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", scope)
 		}
 	}
+	req, ok := ar.(*fosite.AccessRequest)
+	if !ok {
+		return fosite.ErrServerError.WithDebug("unexpected access request type")
+	}
+	sess.RefreshScopes = slices.Clone([]string(original))
+	req.GrantedScope = fosite.Arguments(slices.Compact(slices.Sorted(slices.Values(requested))))
 	return nil
+}
+
+// refusePublicClient answers a public client's client_credentials request
+// the way RFC 6749 §5.2 says (unauthorized_client); fosite says
+// invalid_grant. Only confidential clients may use the grant (§4.4).
+func (s *Server) refusePublicClient(r *http.Request) error {
+	if r.Header.Get("Authorization") != "" {
+		return nil
+	}
+	c, err := s.store.GetClient(r.Context(), r.PostForm.Get("client_id"))
+	if err != nil || !c.IsPublic() {
+		return nil // fosite authenticates the client and reports the rest
+	}
+	return fosite.ErrUnauthorizedClient.WithHint("A public client cannot use the client_credentials grant.")
 }
 
 // grantClientCredentials grants what fosite validated but leaves to the
@@ -145,10 +183,7 @@ func (s *Server) grantClientCredentials(r *http.Request, ar fosite.AccessRequest
 // naming the scheme the server supports (RFC 6749 §5.2, RFC 9110 §15.5.2),
 // whether or not the client tried HTTP Basic.
 func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, err error) {
-	e := fosite.ErrorToRFC6749Error(err)
-	if e.CodeField >= 500 {
-		s.log.Error("token endpoint", "error", err, "debug", e.DebugField)
-	}
+	e := s.classify(r, "token endpoint", err)
 	if e.ErrorField == fosite.ErrInvalidClient.ErrorField {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+s.issuer+`", charset="UTF-8"`)
 		e = e.WithHint("")

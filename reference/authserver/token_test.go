@@ -40,9 +40,9 @@ func TestTokenRequestErrors(t *testing.T) {
 		{"grant the client lacks", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, basic(postmanID, postmanSecret), 400, "unauthorized_client", false},
 		{"scope the client lacks", with(cc, "scope", "openid"), basic(postmanID, postmanSecret), 400, "invalid_scope", false},
 		{"unknown code", url.Values{"grant_type": {"authorization_code"}, "code": {"ory_ac_nope.nope"}, "redirect_uri": {testRedirect}}, basic(webClientID, webSecret), 400, "invalid_grant", false},
-		// RFC 6749 §4.4: confidential clients only. fosite calls it
-		// invalid_grant, one of the answers §5.2 permits.
-		{"public client credentials", url.Values{"grant_type": {"client_credentials"}, "client_id": {publicClientID}}, noAuth, 400, "invalid_grant", false},
+		// RFC 6749 §4.4: confidential clients only; §5.2: a client not
+		// authorized for the grant gets unauthorized_client.
+		{"public client credentials", url.Values{"grant_type": {"client_credentials"}, "client_id": {publicClientID}}, noAuth, 400, "unauthorized_client", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -353,15 +353,22 @@ func TestRefresh(t *testing.T) {
 		assert.Equal(t, "invalid_grant", r.json(t)["error"])
 	})
 
-	t.Run("scope within the grant", func(t *testing.T) {
-		// fosite re-grants the original scope; RFC 6749 §5.1 lets the
-		// server issue another scope than requested if it says so, and the
-		// response must then match the token.
+	t.Run("narrower scope", func(t *testing.T) {
+		// RFC 6749 §6: the client may ask for less than was granted; the
+		// new refresh token keeps the original scope.
 		rt := h.userTokens(webClientID, webSecret, "openid my/scope offline_access")["refresh_token"].(string)
 		r := refresh(rt, web, "scope", "openid offline_access")
 		require.Equal(t, http.StatusOK, r.status, r.body)
 		body := r.json(t)
-		assert.Equal(t, h.decode(body["access_token"].(string)).Claims["scope"], body["scope"])
+		assert.Equal(t, "offline_access openid", body["scope"])
+		at := body["access_token"].(string)
+		assert.Equal(t, "offline_access openid", h.decode(at).Claims["scope"])
+		assert.Equal(t, "offline_access openid", h.introspect(at)["scope"])
+
+		r = refresh(body["refresh_token"].(string), web)
+		require.Equal(t, http.StatusOK, r.status, r.body)
+		assert.ElementsMatch(t, []string{"openid", "my/scope", "offline_access"}, strings.Fields(r.json(t)["scope"].(string)),
+			"the refresh token keeps the original scope")
 	})
 
 	t.Run("scope cannot grow", func(t *testing.T) {

@@ -209,11 +209,8 @@ func (s *Server) Start() error {
 		s.publicURL = PublicURLDefault(s.addr)
 	}
 	s.http = &http.Server{
-		Handler: s.handler,
-		TLSConfig: &tls.Config{
-			MinVersion:   tls.VersionTLS12,
-			Certificates: []tls.Certificate{s.tlsCert},
-		},
+		Handler:   s.handler,
+		TLSConfig: TLSConfig(s.tlsCert),
 		// Slow or idle clients must not hold connections open forever.
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -238,6 +235,24 @@ func (s *Server) Start() error {
 		close(done)
 	}()
 	return nil
+}
+
+// TLSConfig is the front's TLS policy (BCP 195, RFC 9325 §4.2): TLS 1.2
+// and 1.3 only, and TLS 1.2 limited to forward-secret AEAD cipher suites.
+// TLS 1.3 suites are all AEAD and not configurable in Go.
+func TLSConfig(cert tls.Certificate) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+	}
 }
 
 // Done is closed when the server has stopped serving, after Shutdown or on

@@ -429,3 +429,38 @@ func TestStartTwiceAndShutdownBeforeStart(t *testing.T) {
 	}
 	assert.NoError(t, s.Shutdown(context.Background()))
 }
+
+// TestTLSPolicy is BCP 195 (RFC 9325 §4.1, §4.2): TLS 1.2 only with
+// forward-secret AEAD suites, TLS 1.0 and 1.1 refused, TLS 1.3 offered.
+func TestTLSPolicy(t *testing.T) {
+	f := startFront(t)
+	roots := f.client.Transport.(*http.Transport).TLSClientConfig.RootCAs
+	tests := []struct {
+		name     string
+		min, max uint16
+		suites   []uint16
+		ok       bool
+	}{
+		{"TLS 1.3", tls.VersionTLS13, tls.VersionTLS13, nil, true},
+		{"TLS 1.2 AES-GCM", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}, true},
+		{"TLS 1.2 ChaCha20-Poly1305", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256}, true},
+		{"TLS 1.2 CBC", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256}, false},
+		{"TLS 1.2 static RSA GCM", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}, false},
+		{"TLS 1.1", tls.VersionTLS10, tls.VersionTLS11, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, err := tls.Dial("tcp", f.server.Addr(), &tls.Config{
+				RootCAs: roots, ServerName: "localhost", MinVersion: tt.min, MaxVersion: tt.max, CipherSuites: tt.suites,
+			})
+			if err == nil {
+				conn.Close()
+			}
+			if tt.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.Error(t, err)
+			}
+		})
+	}
+}

@@ -42,7 +42,26 @@ type Ring struct {
 	now   func() time.Time
 
 	mu   sync.RWMutex
-	keys []*jose.JSONWebKey // active first
+	keys []ringKey // active first
+}
+
+// ringKey is a key and when it leaves the JWKS (zero: never). The ring
+// honours that time while running, not only at the next load.
+type ringKey struct {
+	jwk      *jose.JSONWebKey
+	retireAt time.Time
+}
+
+// current lists the keys not retired at now; the caller holds mu.
+func (r *Ring) current() []*jose.JSONWebKey {
+	now := r.now()
+	out := make([]*jose.JSONWebKey, 0, len(r.keys))
+	for i, k := range r.keys {
+		if i == 0 || k.retireAt.IsZero() || now.Before(k.retireAt) {
+			out = append(out, k.jwk)
+		}
+	}
+	return out
 }
 
 // Open loads the keys from the store and creates a key for alg when there is
@@ -65,16 +84,18 @@ func (r *Ring) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("keyring: load keys: %w", err)
 	}
-	keys := make([]*jose.JSONWebKey, 0, len(stored))
+	keys := make([]ringKey, 0, len(stored))
 	for _, s := range stored {
 		var k jose.JSONWebKey
 		if err := json.Unmarshal(s.PrivateJWK, &k); err != nil {
 			return fmt.Errorf("keyring: key %s: %w", s.KID, err)
 		}
+		rk := ringKey{jwk: &k, retireAt: s.RetireAt}
 		if s.Active {
-			keys = append([]*jose.JSONWebKey{&k}, keys...)
+			rk.retireAt = time.Time{}
+			keys = append([]ringKey{rk}, keys...)
 		} else {
-			keys = append(keys, &k)
+			keys = append(keys, rk)
 		}
 	}
 	r.mu.Lock()
@@ -138,7 +159,7 @@ func (r *Ring) Active() *jose.JSONWebKey {
 	if len(r.keys) == 0 {
 		return nil
 	}
-	return r.keys[0]
+	return r.keys[0].jwk
 }
 
 // Algorithm is the active key's algorithm.
@@ -153,8 +174,9 @@ func (r *Ring) Algorithm() string {
 func (r *Ring) PublicJWKS() jose.JSONWebKeySet {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(r.keys))}
-	for _, k := range r.keys {
+	keys := r.current()
+	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(keys))}
+	for _, k := range keys {
 		set.Keys = append(set.Keys, k.Public())
 	}
 	return set
@@ -163,7 +185,7 @@ func (r *Ring) PublicJWKS() jose.JSONWebKeySet {
 func (r *Ring) byKID(kid string) *jose.JSONWebKey {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	for _, k := range r.keys {
+	for _, k := range r.current() {
 		if k.KeyID == kid {
 			return k
 		}

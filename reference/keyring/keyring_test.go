@@ -230,3 +230,23 @@ func TestGenerateKIDIsThumbprint(t *testing.T) {
 	pub := a.Public()
 	assert.Equal(t, a.KeyID, pub.KeyID)
 }
+
+// TestRetiredKeyLeavesWhileRunning: a previous key leaves the JWKS at its
+// retire time, not at the next start.
+func TestRetiredKeyLeavesWhileRunning(t *testing.T) {
+	ctx := context.Background()
+	r, err := Open(ctx, openStore(t), "RS256", time.Hour)
+	require.NoError(t, err)
+	oldKID := r.Active().KeyID
+	oldToken := sign(t, r, "alice")
+	require.NoError(t, r.Rotate(ctx, "RS256", time.Hour))
+	newKID := r.Active().KeyID
+	require.Equal(t, []string{newKID, oldKID}, kids(r.PublicJWKS()))
+
+	r.now = func() time.Time { return time.Now().Add(time.Hour + time.Minute) }
+	assert.Equal(t, []string{newKID}, kids(r.PublicJWKS()), "the retired key is still published")
+	_, err = r.Signer().Validate(ctx, oldToken)
+	assert.Error(t, err, "a token of the retired key still verifies")
+	_, err = r.Signer().Validate(ctx, sign(t, r, "bob"))
+	assert.NoError(t, err, "the active key never retires")
+}

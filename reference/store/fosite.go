@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -178,12 +179,27 @@ func (s *Store) DeleteAccessTokenSession(ctx context.Context, signature string) 
 	return s.deleteGrant(ctx, "access_tokens", "signature", signature)
 }
 
+// RefreshScoper is a session whose refresh token keeps a wider scope than
+// the access token issued with it.
+type RefreshScoper interface {
+	RefreshTokenScopes() []string
+}
+
 // CreateRefreshTokenSession stores the request behind a refresh token
 // signature, with the signature of the access token issued alongside.
 func (s *Store) CreateRefreshTokenSession(ctx context.Context, signature, accessSignature string, r fosite.Requester) error {
 	g, err := encodeRequest(r, fosite.RefreshToken)
 	if err != nil {
 		return err
+	}
+	if rs, ok := r.GetSession().(RefreshScoper); ok && len(rs.RefreshTokenScopes()) > 0 {
+		// RFC 6749 §6: the new refresh token keeps the original scope
+		// even when the access token was narrowed.
+		b, err := json.Marshal(rs.RefreshTokenScopes())
+		if err != nil {
+			return fmt.Errorf("store: encode request: %w", err)
+		}
+		g.grantedScopes = string(b)
 	}
 	return s.insertGrant(ctx, "refresh_tokens", "signature, active, access_signature",
 		[]any{signature, true, accessSignature}, g)

@@ -28,6 +28,9 @@ type Client struct {
 	// RegistrationAccessTokenHash is set for dynamically registered
 	// clients (RFC 7592); it is a SHA-256 hash, never the token itself.
 	RegistrationAccessTokenHash []byte `json:"registration_access_token_hash,omitempty"`
+	// Dynamic marks a client registered through RFC 7591 rather than
+	// configured; unused ones are purged.
+	Dynamic bool `json:"dynamic,omitempty"`
 	// CreatedAt is when the client was registered.
 	CreatedAt time.Time `json:"created_at"`
 }

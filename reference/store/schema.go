@@ -78,6 +78,17 @@ CREATE INDEX pkce_requests_client_id ON pkce_requests(client_id);
 CREATE INDEX oidc_sessions_client_id ON oidc_sessions(client_id);
 CREATE INDEX login_sessions_username ON login_sessions(username);
 `,
+	// Consents outlive a restart and go with their client. They are kept
+	// by subject, which a hook may choose apart from any stored user.
+	`
+CREATE TABLE consents (
+	subject   TEXT NOT NULL,
+	client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+	scope     TEXT NOT NULL,
+	PRIMARY KEY (subject, client_id, scope)
+);
+CREATE INDEX consents_client_id ON consents(client_id);
+`,
 }
 
 // migrate applies the migrations the database has not seen yet. The

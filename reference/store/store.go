@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -16,7 +17,8 @@ import (
 
 	// The pure Go driver keeps the reference free of cgo, so it cross-builds
 	// and runs in scratch containers.
-	_ "modernc.org/sqlite"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrConflict reports that a record with the same key already exists.
@@ -26,6 +28,10 @@ var ErrConflict = errors.New("store: already exists")
 // before giving up with SQLITE_BUSY. Token requests are short, so a few
 // seconds only matter under heavy parallel refresh in tests.
 const busyTimeoutMillis = 10000
+
+// journalSizeLimit caps the WAL file SQLite leaves behind after a
+// checkpoint; without it the WAL keeps its high-water size.
+const journalSizeLimit = 4 << 20
 
 // Store is the authorization server's persistent state on SQLite. It is
 // safe for concurrent use: SQLite serialises writers, and every
@@ -58,7 +64,27 @@ func Open(path string, newSession func() fosite.Session) (*Store, error) {
 		p = "/" + p
 	}
 	name := "file:" + (&url.URL{Path: p}).EscapedPath()
+	if err := createPrivate(abs); err != nil {
+		return nil, err
+	}
 	return open(name, newSession, false)
+}
+
+// createPrivate creates the database file readable by its owner alone, or
+// narrows an existing one: it holds the private signing keys. SQLite gives
+// the -wal and -shm files the mode of the database file, so they follow.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	return nil
 }
 
 // OpenMemory opens a private, empty in-memory database with the same
@@ -89,6 +115,7 @@ func open(name string, newSession func() fosite.Session, memory bool) (*Store, e
 		// request writes. The memdb VFS has no shared memory for a WAL.
 		params.Set("_journal_mode", "WAL")
 		params.Set("_synchronous", "NORMAL")
+		params.Set("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
 	}
 	sep := "?"
 	if memory {
@@ -110,6 +137,19 @@ func open(name string, newSession func() fosite.Session, memory bool) (*Store, e
 		return nil, err
 	}
 	return s, nil
+}
+
+// Checkpoint copies the WAL into the database and truncates it, so the WAL
+// stays small even when readers kept the automatic checkpoints from
+// finishing. In-memory stores have no WAL; it does nothing there.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	if s.keepAlive != nil {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	return nil
 }
 
 // Close releases the database. Stores must not be used afterwards.
@@ -196,4 +236,27 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context) error) er
 		return err
 	}
 	return s.Commit(txCtx)
+}
+
+// ErrUnavailable marks a failure that passes: a full disk, a lock held too
+// long, an I/O error. Callers answer temporarily_unavailable rather than
+// server_error, and the next request may well succeed.
+var ErrUnavailable = errors.New("store: temporarily unavailable")
+
+// Unavailable reports whether err comes from a condition that passes
+// (ErrUnavailable, or an SQLite error of that kind anywhere in its chain).
+func Unavailable(err error) bool {
+	if errors.Is(err, ErrUnavailable) {
+		return true
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff { // the primary result code
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
+		sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOMEM:
+		return true
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -369,8 +370,17 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+// privateDir is a state directory only its owner may enter, as the trio
+// requires; t.TempDir's are open to all.
+func privateDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o700))
+	return dir
+}
+
 func TestStateSurvivesRestart(t *testing.T) {
-	cfg := trio.Config{Addr: freeAddr(t), StateDir: t.TempDir()}
+	cfg := trio.Config{Addr: freeAddr(t), StateDir: privateDir(t)}
 	ctx := context.Background()
 
 	first, err := trio.Start(ctx, cfg)
@@ -409,4 +419,11 @@ func TestStateSurvivesRestart(t *testing.T) {
 	raw, _ := refreshed.Extra("id_token").(string)
 	_, err = rp.verifier.Verify(rp.ctx, raw)
 	assert.NoError(t, err)
+
+	// The consent given before the restart still holds: no consent page.
+	req := rp.newRequest(t)
+	b := newBrowser(t, second)
+	p := b.login(b.get(req.url), developer, developerPassword)
+	assert.False(t, p.has("consent-form"), "consent is asked again after a restart")
+	rp.code(t, req, p)
 }

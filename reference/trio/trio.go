@@ -16,7 +16,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,6 +44,9 @@ type Config struct {
 	// StateDir keeps the database, keys, secret and certificate; empty
 	// with InMemory set keeps everything in memory and a temporary dir.
 	StateDir string
+	// InMemory makes a throw-away test trio. Unless AuthServer sets a
+	// RegistrationPolicy, its registration also admits client_credentials
+	// and my/scope (never an audience); `serve` keeps the strict default.
 	InMemory bool
 	// CertFile and KeyFile replace the generated certificate.
 	CertFile, KeyFile string
@@ -52,6 +57,13 @@ type Config struct {
 	// RotateKey adds a new signing key at start; the previous one stays
 	// published for KeyOverlap (default: the access token lifespan + 1 h).
 	RotateKey bool
+
+	// PurgeInterval is how often expired grants and unused registrations
+	// are deleted and the WAL is checkpointed; default 10 minutes.
+	PurgeInterval time.Duration
+	// UnusedClientAge is how long a dynamically registered client that
+	// holds no grant or consent is kept; default 24 hours.
+	UnusedClientAge time.Duration
 
 	// FixtureHashCost is the bcrypt cost of the fixtures' passwords and
 	// secrets; zero means authserver.SecretCost. A throw-away test trio,
@@ -141,6 +153,30 @@ type Trio struct {
 	stateDir string
 	tempDir  string
 	http     *http.Client
+	unlock   func()
+	log      *slog.Logger
+
+	stopPurge context.CancelFunc
+	purging   sync.WaitGroup
+}
+
+// lockFileName is the state directory's lock; it holds the owner's PID.
+const lockFileName = "lock"
+
+// StateInUseError reports that another process serves from the state
+// directory.
+type StateInUseError struct {
+	Dir string
+	PID int // 0 when the lock file names none
+}
+
+func (e *StateInUseError) Error() string {
+	holder := "another process"
+	if e.PID > 0 {
+		holder = fmt.Sprintf("process %d", e.PID)
+	}
+	return fmt.Sprintf("state directory %s is in use by %s (lock file %s); stop it or pass another -state",
+		e.Dir, holder, filepath.Join(e.Dir, lockFileName))
 }
 
 // deferred lets the front start (and so learn its port) before the parts
@@ -168,7 +204,13 @@ func Start(ctx context.Context, cfg Config) (_ *Trio, err error) {
 	if cfg.SigningAlgorithm == "" {
 		cfg.SigningAlgorithm = "RS256"
 	}
-	t := &Trio{}
+	if cfg.PurgeInterval <= 0 {
+		cfg.PurgeInterval = 10 * time.Minute
+	}
+	if cfg.UnusedClientAge <= 0 {
+		cfg.UnusedClientAge = 24 * time.Hour
+	}
+	t := &Trio{log: cfg.Logger}
 	defer func() {
 		if err != nil {
 			t.Close(context.Background())
@@ -254,9 +296,18 @@ func Start(ctx context.Context, cfg Config) (_ *Trio, err error) {
 	ac.PublicURL = publicURL
 	ac.GlobalSecret = secret
 	ac.Logger = cfg.Logger
-	if len(ac.DefaultAudience) == 0 {
-		ac.DefaultAudience = []string{publicURL + "/resserver"}
+	if cfg.InMemory && len(ac.RegistrationPolicy.GrantTypes) == 0 && len(ac.RegistrationPolicy.Scopes) == 0 {
+		// A throw-away test issuer (the suite's, the client tests'): any
+		// kind of client may register, still with no audience, so no
+		// self-registered token opens the protected API.
+		ac.RegistrationPolicy.GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
+		ac.RegistrationPolicy.Scopes = []string{"openid", "profile", "email", "offline_access", "my/scope"}
 	}
+	audience := make([]string, len(ac.RegistrationPolicy.Audience))
+	for i, a := range ac.RegistrationPolicy.Audience {
+		audience[i] = strings.ReplaceAll(a, "{public_url}", publicURL)
+	}
+	ac.RegistrationPolicy.Audience = audience
 	if cfg.Hooks != nil {
 		ac.Hooks = *cfg.Hooks
 	} else {
@@ -309,7 +360,48 @@ func Start(ctx context.Context, cfg Config) (_ *Trio, err error) {
 	wk.set(wrap("authserver", t.Auth))
 	res.set(wrap("resserver", t.Resource))
 	cli.set(wrap("client", t.Client))
+	t.startPurging(cfg.PurgeInterval, cfg.UnusedClientAge)
 	return t, nil
+}
+
+// startPurging deletes expired grants and unused registrations and bounds
+// the WAL, once at start and then every interval, until Close.
+func (t *Trio) startPurging(interval, unusedClientAge time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.stopPurge = cancel
+	t.purging.Add(1)
+	go func() {
+		defer t.purging.Done()
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			t.purge(ctx, unusedClientAge)
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+}
+
+// purge runs one purge pass. A failure, a full disk say, is logged and
+// retried on the next pass.
+func (t *Trio) purge(ctx context.Context, unusedClientAge time.Duration) {
+	now := time.Now()
+	if n, err := t.Store.PurgeExpired(ctx, now); err != nil {
+		t.log.Warn("purge expired grants", "error", err)
+	} else if n > 0 {
+		t.log.Info("purged expired grants", "rows", n)
+	}
+	if n, err := t.Store.PurgeUnusedClients(ctx, now.Add(-unusedClientAge)); err != nil {
+		t.log.Warn("purge unused clients", "error", err)
+	} else if n > 0 {
+		t.log.Info("purged unused registrations", "clients", n)
+	}
+	if err := t.Store.Checkpoint(ctx); err != nil {
+		t.log.Warn("checkpoint", "error", err)
+	}
 }
 
 func (t *Trio) prepareState(cfg *Config) error {
@@ -331,7 +423,30 @@ func (t *Trio) prepareState(cfg *Config) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("trio: state directory: %w", err)
 	}
-	t.stateDir = dir
+	if err := checkPrivate(dir); err != nil {
+		return err
+	}
+	unlock, err := lockState(dir)
+	if err != nil {
+		return err
+	}
+	t.stateDir, t.unlock = dir, unlock
+	return nil
+}
+
+// checkPrivate refuses a state directory other users can enter: it holds
+// the private signing keys, the global secret and the TLS key.
+func checkPrivate(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil // mode bits mean nothing there; ACLs decide
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("trio: state directory: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("state directory %s is open to other users (mode %#o) and holds private keys; run: chmod 700 %s", dir, perm, dir)
+	}
 	return nil
 }
 
@@ -375,7 +490,7 @@ func (t *Trio) globalSecret(inMemory bool) ([]byte, error) {
 	path := filepath.Join(t.stateDir, "global.secret")
 	if !inMemory {
 		if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
-			return b, nil
+			return b, os.Chmod(path, 0o600)
 		}
 	}
 	b := make([]byte, 32)
@@ -436,8 +551,15 @@ func (t *Trio) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	if t.stopPurge != nil {
+		t.stopPurge()
+		t.purging.Wait()
+	}
 	if t.Store != nil {
 		errs = append(errs, t.Store.Close())
+	}
+	if t.unlock != nil {
+		t.unlock()
 	}
 	if t.tempDir != "" {
 		errs = append(errs, os.RemoveAll(t.tempDir))
@@ -454,6 +576,15 @@ func RotateKey(ctx context.Context, stateDir, alg string, keepPrevious time.Dura
 			return "", err
 		}
 	}
+	if err := checkPrivate(stateDir); err != nil {
+		return "", err
+	}
+	// A running server would keep publishing its own key set.
+	unlock, err := lockState(stateDir)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	st, err := store.Open(filepath.Join(stateDir, "oauthtrio.db"), func() fosite.Session { return authserver.NewSession() })
 	if err != nil {
 		return "", fmt.Errorf("trio: store: %w", err)
