@@ -77,7 +77,15 @@ func (s *scenario) registerServiceClient() error {
 	if svc, ok := s.run.cfg.Client(issuer.RoleService); ok && len(svc.Scopes) > 0 {
 		md["scope"] = svc.Scopes.String()
 	}
-	return s.register(md)
+	if err := s.register(md); err != nil {
+		return err
+	}
+	// RFC 7591 §2, §3.2.2: a server may refuse metadata its policy does not
+	// allow, e.g. anonymous clients of the client credentials grant.
+	if s.resp.status == http.StatusBadRequest && s.resp.json["error"] == "invalid_client_metadata" {
+		return s.notApplicable("the issuer's registration policy refuses a client of the client credentials grant (%v), which RFC 7591 §2 allows", s.resp.json["error_description"])
+	}
+	return nil
 }
 
 func (s *scenario) registeredClientCredentials() error {

@@ -89,7 +89,10 @@ func installClient(t *testing.T, name string, files ...string) string {
 
 func startTrio(t *testing.T) *trio.Trio {
 	t.Helper()
-	tr, err := trio.Start(t.Context(), trio.Config{Addr: "127.0.0.1:0", InMemory: true})
+	cfg := trio.Config{Addr: "127.0.0.1:0", InMemory: true}
+	// rp.mjs registers a client for my/scope.
+	cfg.AuthServer.RegistrationPolicy = trio.OpenRegistration()
+	tr, err := trio.Start(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

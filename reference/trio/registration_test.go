@@ -36,8 +36,10 @@ func TestSelfRegisteredClientsReachNoAPI(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, status)
 		assert.Equal(t, "invalid_client_metadata", body["error"])
 	})
-	t.Run("a test trio's token has no audience", func(t *testing.T) {
-		tr := startTrio(t)
+	t.Run("an open registration's token has no audience", func(t *testing.T) {
+		cfg := trio.Config{Addr: "127.0.0.1:0", InMemory: true}
+		cfg.AuthServer.RegistrationPolicy = trio.OpenRegistration()
+		tr := startTrioWith(t, cfg)
 		status, reg := register(t, tr)
 		require.Equal(t, http.StatusCreated, status, "%v", reg)
 		status, tok := postForm(t, tr, tr.Issuer()+"/token", reg["client_id"].(string), reg["client_secret"].(string),

@@ -34,6 +34,16 @@ import (
 	"github.com/oauthtrio/oauthtrio/reference/store"
 )
 
+// OpenRegistration is a registration policy for throw-away test trios:
+// any kind of client may register, still with no audience, so no
+// self-registered token opens the protected API.
+func OpenRegistration() authserver.RegistrationPolicy {
+	return authserver.RegistrationPolicy{
+		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"},
+		Scopes:     []string{"openid", "profile", "email", "offline_access", "my/scope"},
+	}
+}
+
 // Config configures the trio. Zero values get defaults.
 type Config struct {
 	// Addr is the listen address; default 127.0.0.1:8443. Port 0 picks a
@@ -44,9 +54,7 @@ type Config struct {
 	// StateDir keeps the database, keys, secret and certificate; empty
 	// with InMemory set keeps everything in memory and a temporary dir.
 	StateDir string
-	// InMemory makes a throw-away test trio. Unless AuthServer sets a
-	// RegistrationPolicy, its registration also admits client_credentials
-	// and my/scope (never an audience); `serve` keeps the strict default.
+	// InMemory makes a throw-away test trio.
 	InMemory bool
 	// CertFile and KeyFile replace the generated certificate.
 	CertFile, KeyFile string
@@ -296,13 +304,6 @@ func Start(ctx context.Context, cfg Config) (_ *Trio, err error) {
 	ac.PublicURL = publicURL
 	ac.GlobalSecret = secret
 	ac.Logger = cfg.Logger
-	if cfg.InMemory && len(ac.RegistrationPolicy.GrantTypes) == 0 && len(ac.RegistrationPolicy.Scopes) == 0 {
-		// A throw-away test issuer (the suite's, the client tests'): any
-		// kind of client may register, still with no audience, so no
-		// self-registered token opens the protected API.
-		ac.RegistrationPolicy.GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
-		ac.RegistrationPolicy.Scopes = []string{"openid", "profile", "email", "offline_access", "my/scope"}
-	}
 	audience := make([]string, len(ac.RegistrationPolicy.Audience))
 	for i, a := range ac.RegistrationPolicy.Audience {
 		audience[i] = strings.ReplaceAll(a, "{public_url}", publicURL)

@@ -70,6 +70,10 @@ func Start(ctx context.Context, opts Options) (_ *Instance, err error) {
 		// dominating the run's CPU time.
 		tc.FixtureHashCost = bcrypt.MinCost
 	}
+	if len(tc.AuthServer.RegistrationPolicy.GrantTypes) == 0 {
+		// The suite registers clients of every kind it tests.
+		tc.AuthServer.RegistrationPolicy = trio.OpenRegistration()
+	}
 	tc.Addr = "127.0.0.1:0"
 	tc.PublicURL = ""
 	tc.InMemory = true
