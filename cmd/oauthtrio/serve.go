@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -60,6 +63,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&wc.RedirectURL, "client-redirect-url", "", "the web client's redirect URI; default <public-url>/client/application/callback")
 	fs.StringVar(&wc.CAFile, "client-ca-file", "", "CA certificate to trust for -client-issuer")
 	verbose := fs.Bool("v", false, "log every request (never tokens or secrets)")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiling endpoints (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060")
 	trioFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -82,6 +86,18 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	var profiler *http.Server
+	if *pprofAddr != "" {
+		ln, err := listenLoopback(*pprofAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "oauthtrio serve: -pprof: %v\n", err)
+			return 2
+		}
+		profiler = &http.Server{Handler: pprofHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = profiler.Serve(ln) }()
+		defer profiler.Close()
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	t, err := trio.Start(ctx, cfg)
@@ -96,6 +112,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	t.Front.Banner(stdout)
 	fmt.Fprintf(stdout, "  state directory     %s\n", t.StateDir())
+	if profiler != nil {
+		fmt.Fprintf(stdout, "  profiling           http://%s/debug/pprof/\n", *pprofAddr)
+	}
 	fmt.Fprintln(stdout, "Press Ctrl+C to stop.")
 
 	select {
@@ -109,6 +128,41 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// listenLoopback listens on addr, which must name a loopback address: the
+// profiling endpoints have no authentication and reveal the process's
+// memory, so they must not be reachable from another machine.
+func listenLoopback(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not host:port: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("%q is not a loopback address (use 127.0.0.1, ::1 or localhost)", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	// localhost could resolve elsewhere; check where the socket really is.
+	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		ln.Close()
+		return nil, fmt.Errorf("%q did not resolve to a loopback address", addr)
+	}
+	return ln, nil
+}
+
+// pprofHandler serves net/http/pprof on a mux of its own, never on
+// http.DefaultServeMux, which the import also registers the handlers on.
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // rotateKey adds a signing key to the state directory offline; a running
