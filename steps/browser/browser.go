@@ -107,6 +107,15 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		// Without site isolation a flow's redirects between the issuer
+		// (localhost) and the redirect listener (127.0.0.1), two sites,
+		// stay in the tab's renderer process instead of starting a process
+		// per site, which Chromium does largely one at a time. Cookies,
+		// SameSite and CORS do not depend on it; it only guards against
+		// side channels between sites. The list repeats chromedp's default,
+		// which this flag replaces.
+		chromedp.Flag("disable-site-isolation-trials", true),
+		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,IsolateOrigins,site-per-process"),
 		chromedp.WindowSize(1280, 900),
 	)
 	if len(opts.TrustSPKI) > 0 {
