@@ -164,9 +164,6 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	return b, nil
 }
 
-// Options returns the options the browser runs with, defaults filled in.
-func (b *Browser) Options() Options { return b.opts }
-
 // Close stops Chromium and removes its temporary profile.
 func (b *Browser) Close() error {
 	if b == nil {

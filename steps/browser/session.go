@@ -45,11 +45,6 @@ func (s *Session) SetActionTimeout(d time.Duration) {
 // ActionTimeout returns the bound of each action.
 func (s *Session) ActionTimeout() time.Duration { return s.timeout }
 
-// Context returns the chromedp context of the session's tab, for actions
-// this package does not wrap. Derive deadlines from it; never run its first
-// action under a deadline (it has already run).
-func (s *Session) Context() context.Context { return s.ctx }
-
 // actionCtx bounds one action. It derives from the tab context, which has
 // already run once, so the deadline cannot take the tab down with it.
 func (s *Session) actionCtx() (context.Context, context.CancelFunc) {
