@@ -54,7 +54,9 @@ type htmlPage struct {
 	Duration      string
 	Counts        Counts
 	Failed        bool
-	Features      []htmlFeature
+	// Interrupted says why the run stopped early; "" for a whole run.
+	Interrupted string
+	Features    []htmlFeature
 	// Attention lists the failures and warnings, linked, at the top.
 	Attention []htmlScenario
 }
@@ -69,6 +71,7 @@ func (r *Report) html(w io.Writer) error {
 		Counts:    countOf(list),
 	}
 	page.Failed = page.Counts.Failed > 0
+	page.Interrupted = r.Interrupted()
 	idx := map[string]int{}
 	for n, s := range list {
 		i, ok := idx[s.Feature]
@@ -187,6 +190,9 @@ details.scenario > summary::-webkit-details-marker { display:none; }
 .status-warning { border-left-color:var(--warn)!important; } .status-warning .badge { background:var(--warn); }
 .status-not_applicable { border-left-color:var(--na)!important; } .status-not_applicable .badge { background:var(--na); }
 .status-expected_failure { border-left-color:var(--xfail)!important; } .status-expected_failure .badge { background:var(--xfail); }
+.status-not_run { border-left-color:var(--na)!important; border-style:dashed; } .status-not_run .badge { background:#fff; color:var(--na); border:1px solid var(--na); }
+.verdict.interrupted { background:var(--warn); }
+.banner { margin:12px 0 0; padding:8px 12px; border-radius:6px; background:#fff8c5; border:1px solid #eed888; font-weight:600; }
 .tags { display:inline-flex; flex-wrap:wrap; gap:4px; }
 .tag { font:12px ui-monospace, SFMono-Regular, Menlo, monospace; padding:0 6px; border-radius:4px; background:var(--bg); border:1px solid var(--line); color:#57606a; text-decoration:none; }
 a.tag.spec { color:#0969da; border-color:#b6d4fe; background:#ddf4ff; }
@@ -224,8 +230,9 @@ nav.attention a { color:#0969da; text-decoration:none; } nav.attention a:hover {
 </style></head>
 <body>
 <header>
-<h1>{{.Title}}{{if .Failed}}<span class="verdict fail">FAILED</span>{{else}}<span class="verdict pass">PASSED</span>{{end}}</h1>
+<h1>{{.Title}}{{if .Interrupted}}<span class="verdict interrupted">INTERRUPTED</span>{{else if .Failed}}<span class="verdict fail">FAILED</span>{{else}}<span class="verdict pass">PASSED</span>{{end}}</h1>
 <div class="meta">{{if .Target}}Target <b>{{.Target}}</b> · {{end}}{{.Generated}} · run time {{.Duration}}</div>
+{{if .Interrupted}}<div class="banner" role="alert">INTERRUPTED ({{.Interrupted}}): this report is partial. {{.Counts.NotRun}} {{plural .Counts.NotRun "scenario" "scenarios"}} did not finish and count as not run, never as failed.</div>{{end}}
 <div class="counts" id="filters">
 <button data-filter="" class="active"><b>{{.Counts.Total}}</b>all</button>
 <button data-filter="status-passed"><b>{{.Counts.Passed}}</b>passed</button>
@@ -233,6 +240,7 @@ nav.attention a { color:#0969da; text-decoration:none; } nav.attention a:hover {
 <button data-filter="status-warning"><b>{{.Counts.Warnings}}</b>warnings</button>
 <button data-filter="status-not_applicable"><b>{{.Counts.NotApplicable}}</b>not applicable</button>
 <button data-filter="status-expected_failure"><b>{{.Counts.ExpectedFailures}}</b>expected failures</button>
+{{if .Counts.NotRun}}<button data-filter="status-not_run"><b>{{.Counts.NotRun}}</b>not run</button>{{end}}
 </div>
 </header>
 <main>

@@ -61,8 +61,16 @@ func (r *Report) Summary(w io.Writer) {
 		title += " against " + r.Target
 	}
 	fmt.Fprintf(w, "\n%s\n", title)
-	fmt.Fprintf(w, "%d scenarios: %d passed, %d failed, %d warnings, %d not applicable, %d expected failures\n",
+	interrupted := r.Interrupted()
+	if interrupted != "" {
+		fmt.Fprintf(w, "INTERRUPTED (%s): a partial report; %d scenarios did not finish and count as not run\n", interrupted, c.NotRun)
+	}
+	fmt.Fprintf(w, "%d scenarios: %d passed, %d failed, %d warnings, %d not applicable, %d expected failures",
 		c.Total, c.Passed, c.Failed, c.Warnings, c.NotApplicable, c.ExpectedFailures)
+	if c.NotRun > 0 {
+		fmt.Fprintf(w, ", %d not run", c.NotRun)
+	}
+	fmt.Fprintln(w)
 
 	section := func(heading string, keep func(ScenarioRecord) bool, detail func(ScenarioRecord) string) {
 		first := true
@@ -87,9 +95,12 @@ func (r *Report) Summary(w io.Writer) {
 	section("Passed although listed as expected failures", func(s ScenarioRecord) bool { return s.UnexpectedPass }, func(s ScenarioRecord) string { return s.Reason })
 	section("Not applicable", func(s ScenarioRecord) bool { return s.Status == StatusNotApplicable }, func(s ScenarioRecord) string { return s.Reason })
 
-	if c.Failed > 0 {
+	switch {
+	case interrupted != "":
+		fmt.Fprintf(w, "\nResult: INTERRUPTED (%d MUST-level failures among the scenarios that finished)\n", c.Failed)
+	case c.Failed > 0:
 		fmt.Fprintf(w, "\nResult: FAILED (%d MUST-level failures)\n", c.Failed)
-	} else {
+	default:
 		fmt.Fprintln(w, "\nResult: PASSED")
 	}
 }
@@ -115,14 +126,16 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Time      string      `xml:"time,attr"`
-	Timestamp string      `xml:"timestamp,attr,omitempty"`
-	Cases     []junitCase `xml:"testcase"`
+	Name      string `xml:"name,attr"`
+	Tests     int    `xml:"tests,attr"`
+	Failures  int    `xml:"failures,attr"`
+	Errors    int    `xml:"errors,attr"`
+	Skipped   int    `xml:"skipped,attr"`
+	Time      string `xml:"time,attr"`
+	Timestamp string `xml:"timestamp,attr,omitempty"`
+	// Properties say, on an interrupted run, that the suite is partial.
+	Properties *junitProps `xml:"properties,omitempty"`
+	Cases      []junitCase `xml:"testcase"`
 }
 
 type junitCase struct {
@@ -191,6 +204,9 @@ func (r *Report) junit(w io.Writer) error {
 		case StatusExpectedFailure:
 			tc.Skipped = &junitSkipped{Message: "expected failure: " + s.Reason + " (" + firstLine(s.Error) + ")"}
 			suite.Skipped++
+		case StatusNotRun:
+			tc.Skipped = &junitSkipped{Message: "INTERRUPTED, not run: " + s.Reason}
+			suite.Skipped++
 		case StatusWarning:
 			tc.SystemOut = &junitSystemOut{Body: "WARNING (SHOULD): " + s.Error + "\n\n" + stepsText(s)}
 		}
@@ -214,6 +230,12 @@ func (r *Report) junit(w io.Writer) error {
 		root.Skipped += root.Suites[i].Skipped
 	}
 	root.Time = seconds(total)
+	if why := r.Interrupted(); why != "" {
+		root.Name += " (INTERRUPTED)"
+		for i := range root.Suites {
+			root.Suites[i].Properties = &junitProps{Props: []junitProp{{"interrupted", why}}}
+		}
+	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -303,6 +325,9 @@ func (r *Report) cucumber(w io.Writer) error {
 			features = append(features, cukeFeature{URI: s.FeatureURI, ID: cukeID(s.Feature), Keyword: "Feature", Name: s.Feature, Line: 1, Elements: []cukeScenar{}})
 		}
 		desc := "status: " + s.Status.Label()
+		if s.Status == StatusNotRun {
+			desc = "INTERRUPTED, " + desc
+		}
 		if s.Reason != "" {
 			desc += " — " + s.Reason
 		}

@@ -36,6 +36,9 @@ const (
 	StatusNotApplicable Status = "not_applicable"
 	// StatusExpectedFailure: it failed and the expected-failures file says why.
 	StatusExpectedFailure Status = "expected_failure"
+	// StatusNotRun: the run was interrupted before the scenario finished.
+	// It is neither passed nor failed.
+	StatusNotRun Status = "not_run"
 )
 
 // Label is the status as a reader says it.
@@ -45,6 +48,8 @@ func (s Status) Label() string {
 		return "not applicable"
 	case StatusExpectedFailure:
 		return "expected failure"
+	case StatusNotRun:
+		return "not run"
 	}
 	return string(s)
 }
@@ -139,10 +144,11 @@ type Report struct {
 
 	started time.Time
 
-	mu        sync.Mutex
-	scenarios []*Scenario
-	secrets   []string
-	features  map[string]string
+	mu          sync.Mutex
+	interrupted string // why the run stopped early; "" for a whole run
+	scenarios   []*Scenario
+	secrets     []string
+	features    map[string]string
 }
 
 // New starts a report.
@@ -187,13 +193,51 @@ type Scenario struct {
 	stepStart  time.Time
 }
 
-// Start begins recording a scenario.
+// Start begins recording a scenario. After Interrupt the scenario is
+// recorded nowhere: the report is closed.
 func (r *Report) Start(name, feature string, tags []string) *Scenario {
 	s := &Scenario{r: r, rec: ScenarioRecord{Name: name, Feature: feature, Tags: slices.Clone(tags), Started: time.Now()}}
 	r.mu.Lock()
-	r.scenarios = append(r.scenarios, s)
+	if r.interrupted == "" {
+		r.scenarios = append(r.scenarios, s)
+	}
 	r.mu.Unlock()
 	return s
+}
+
+// Interrupt closes the report early: every scenario not finished yet is
+// not run (never failed, whatever its steps do from now on), scenarios
+// started later are not recorded, and every output says the run was
+// interrupted and why.
+func (r *Report) Interrupt(why string) {
+	if why == "" {
+		why = "interrupted"
+	}
+	r.mu.Lock()
+	if r.interrupted != "" {
+		r.mu.Unlock()
+		return
+	}
+	r.interrupted = why
+	list := slices.Clone(r.scenarios)
+	r.mu.Unlock()
+	for _, s := range list {
+		s.mu.Lock()
+		if !s.finished {
+			s.finished = true
+			s.rec.Duration = time.Since(s.rec.Started)
+			s.rec.Status = StatusNotRun
+			s.rec.Reason = "the run was interrupted (" + why + ") before this scenario finished"
+		}
+		s.mu.Unlock()
+	}
+}
+
+// Interrupted tells why the run was interrupted; "" when it was not.
+func (r *Report) Interrupted() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.interrupted
 }
 
 // AddNotApplicable records a scenario that was filtered out before the run
@@ -212,6 +256,9 @@ func (s *Scenario) Step(keyword, text string, status StepStatus, err error, d ti
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.rec.Status == StatusNotRun {
+		return // what a step does after the interrupt is cancellation, not a result
+	}
 	s.rec.Steps = append(s.rec.Steps, st)
 }
 
@@ -353,7 +400,7 @@ func (r *Report) Scenarios() []ScenarioRecord {
 
 // Counts are the scenarios by status.
 type Counts struct {
-	Total, Passed, Failed, Warnings, NotApplicable, ExpectedFailures, UnexpectedPasses int
+	Total, Passed, Failed, Warnings, NotApplicable, ExpectedFailures, UnexpectedPasses, NotRun int
 }
 
 // Counts tallies the scenarios.
@@ -376,6 +423,8 @@ func countOf(list []ScenarioRecord) Counts {
 			c.NotApplicable++
 		case StatusExpectedFailure:
 			c.ExpectedFailures++
+		case StatusNotRun:
+			c.NotRun++
 		}
 		if s.UnexpectedPass {
 			c.UnexpectedPasses++
