@@ -27,9 +27,14 @@ func (r *Report) Attach(sc *godog.ScenarioContext) {
 		for _, t := range p.Tags {
 			tags = append(tags, t.Name)
 		}
-		s := r.Start(p.Name, r.featureName(p.Uri), tags)
+		// A run narrowed to FILE:LINE gets URIs with the line appended.
+		uri := p.Uri
+		if i := strings.LastIndex(uri, ".feature:"); i >= 0 {
+			uri = uri[:i+len(".feature")]
+		}
+		s := r.Start(p.Name, r.featureName(uri), tags)
 		s.mu.Lock()
-		s.rec.FeatureURI = p.Uri
+		s.rec.FeatureURI = uri
 		s.mu.Unlock()
 		return WithScenario(ctx, s), nil
 	})

@@ -138,6 +138,8 @@ type Report struct {
 	ExpectedFailure ExpectedFailureFunc
 	// MaxBodyBytes bounds each recorded HTTP body (default 4 KB).
 	MaxBodyBytes int
+	// OnFinish, when set, is called with each scenario as it finishes.
+	OnFinish func(ScenarioRecord)
 	// FeatureFS is where feature files are read for their names when the
 	// suite runs them from an fs.FS (godog's Options.FS); nil: the OS.
 	FeatureFS fs.FS
@@ -309,6 +311,13 @@ func (s *Scenario) Finish(err error) {
 	s.finished = true
 	s.rec.Duration = time.Since(s.rec.Started)
 	s.decide(err)
+	if s.r.OnFinish != nil {
+		rec := s.rec
+		// Outside the lock: the callback may take a while (a terminal).
+		s.mu.Unlock()
+		s.r.OnFinish(rec)
+		s.mu.Lock()
+	}
 }
 
 // decide sets Status, Reason and Error. Called with s.mu held.
