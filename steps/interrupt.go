@@ -11,7 +11,7 @@ import (
 // interruptGrace is how long running scenarios get, once the run's context
 // ends, to notice and stop before the run writes its partial report and
 // abandons them: well inside the 5 s a person waits after Ctrl-C.
-const interruptGrace = 1500 * time.Millisecond
+const interruptGrace = 750 * time.Millisecond
 
 // runSuite runs the suite. When the run's context ends first (SIGINT,
 // SIGTERM), it closes the report, so that unfinished scenarios count as not
@@ -54,4 +54,21 @@ func interruptCause(ctx context.Context) string {
 		return "deadline exceeded"
 	}
 	return "interrupted"
+}
+
+// closeGrace bounds closing the browser and listeners of an interrupted
+// run; Chromium dies with the process anyway (chromedp sets Pdeathsig).
+const closeGrace = time.Second
+
+// waitClosed waits for closed, or for closeGrace at most once the run was
+// interrupted.
+func (r *run) waitClosed(closed <-chan struct{}) {
+	if r.ctx.Err() == nil {
+		<-closed
+		return
+	}
+	select {
+	case <-closed:
+	case <-time.After(closeGrace):
+	}
 }

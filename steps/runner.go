@@ -378,12 +378,17 @@ func (r *run) startBrowser(opts Options) error {
 }
 
 func (r *run) close() {
-	if r.browser != nil {
-		_ = r.browser.Close()
-	}
-	for _, l := range r.listeners {
-		_ = l.Close()
-	}
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		if r.browser != nil {
+			_ = r.browser.Close()
+		}
+		for _, l := range r.listeners {
+			_ = l.Close()
+		}
+	}()
+	r.waitClosed(closed)
 }
 
 // plan is the list of scenarios and which of them cannot apply.

@@ -87,7 +87,10 @@ func check(args []string, stdout, stderr io.Writer) int {
 			return failed(ctx, stderr, err)
 		}
 		defer func() {
-			if err := ref.Close(context.WithoutCancel(ctx)); err != nil {
+			// Bounded: an interrupted run leaves requests in flight.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			defer cancel()
+			if err := ref.Close(cctx); err != nil && ctx.Err() == nil {
 				fmt.Fprintf(stderr, "oauthtrio check: stopping the reference trio: %v\n", err)
 			}
 		}()

@@ -62,7 +62,14 @@ func (r *Report) Attach(sc *godog.ScenarioContext) {
 		return ctx, nil
 	})
 	sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
-		if s := FromContext(ctx); s != nil {
+		s := FromContext(ctx)
+		switch {
+		case s == nil:
+		case ctx.Err() != nil:
+			// The run was stopped: what the scenario saw last was the
+			// cancellation, not the issuer.
+			s.notRun(context.Cause(ctx).Error())
+		default:
 			s.Finish(err)
 		}
 		return ctx, nil

@@ -224,15 +224,21 @@ func (r *Report) Interrupt(why string) {
 	list := slices.Clone(r.scenarios)
 	r.mu.Unlock()
 	for _, s := range list {
-		s.mu.Lock()
-		if !s.finished {
-			s.finished = true
-			s.rec.Duration = time.Since(s.rec.Started)
-			s.rec.Status = StatusNotRun
-			s.rec.Reason = "the run was interrupted (" + why + ") before this scenario finished"
-		}
-		s.mu.Unlock()
+		s.notRun(why)
 	}
+}
+
+// notRun ends an unfinished scenario as not run.
+func (s *Scenario) notRun(why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.finished {
+		return
+	}
+	s.finished = true
+	s.rec.Duration = time.Since(s.rec.Started)
+	s.rec.Status = StatusNotRun
+	s.rec.Reason = "the run was interrupted (" + why + ") before this scenario finished"
 }
 
 // Interrupted tells why the run was interrupted; "" when it was not.
