@@ -65,7 +65,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 	insecure := fs.Bool("insecure", false, "accept any certificate from the issuer (throw-away test issuers only)")
 	quiet := fs.Bool("quiet", false, "print only the summary")
 	targetName := fs.String("target", "", `a target to start: iris-container (IRIS and its web gateway in Docker, image from $`+iris.EnvImage+`)`)
-	if status, ok := c.parse(fs, args, stdout, stderr); !ok {
+	locations, status, ok := c.parse(fs, args, stdout, stderr)
+	if !ok {
 		return status
 	}
 	if *concurrency < 1 {
@@ -156,7 +157,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		Output:        stdout,
 		ChromiumPath:  *chromium,
 		ExtraFeatures: extra,
-		Select:        steps.Selection{Name: *name, Locations: fs.Args()},
+		Select:        steps.Selection{Name: *name, Locations: locations},
 		Color:         steps.IsTerminal(stdout) && os.Getenv("NO_COLOR") == "",
 	}
 	if *quiet {

@@ -126,3 +126,34 @@ func TestCheckSetupHints(t *testing.T) {
 		})
 	}
 }
+
+// Scenarios are chosen by name and by FILE:LINE, the user's own features
+// run with the shipped steps, and the selection's size is printed first.
+func TestCheckSelection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs scenarios against the reference trio; skipped with -short")
+	}
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"by name", []string{"--name", "names the issuer it was fetched for"}, []string{"1 selected", "1 passed"}},
+		{"by line", []string{"features/discovery.feature:8"}, []string{"1 selected (features/discovery.feature:8)", "1 passed"}},
+		{"the user's features", []string{"--features", "../../testdata/my-features", "--name", "Our issuer publishes its keys"}, []string{"1 selected", "1 passed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := check(append(tt.args, "--report", t.TempDir()), &stdout, &stderr)
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+				}
+			}
+		})
+	}
+}

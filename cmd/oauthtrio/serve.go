@@ -121,11 +121,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "log every request (never tokens or secrets)")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiling endpoints (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060")
 	trioFlags(fs, &cfg)
-	if status, ok := c.parse(fs, args, stdout, stderr); !ok {
+	rest, status, ok := c.parse(fs, args, stdout, stderr)
+	if !ok {
 		return status
 	}
-	if fs.NArg() > 0 {
-		return c.usageError(stderr, "unexpected argument %q", fs.Arg(0))
+	if len(rest) > 0 {
+		return c.usageError(stderr, "unexpected argument %q", rest[0])
 	}
 	wc.Scopes = strings.Fields(clientScopes)
 	cfg.AuthServer.RegistrationPolicy = authserver.RegistrationPolicy{
@@ -227,11 +228,12 @@ func rotateKey(args []string, stdout, stderr io.Writer) int {
 	fs := c.newFlagSet(stderr)
 	keep := fs.Duration("keep-previous", 2*time.Hour, "how long the previous key stays in the JWKS (cover the access token lifetime)")
 	trioFlags(fs, &cfg)
-	if status, ok := c.parse(fs, args, stdout, stderr); !ok {
+	rest, status, ok := c.parse(fs, args, stdout, stderr)
+	if !ok {
 		return status
 	}
-	if fs.NArg() > 0 {
-		return c.usageError(stderr, "unexpected argument %q", fs.Arg(0))
+	if len(rest) > 0 {
+		return c.usageError(stderr, "unexpected argument %q", rest[0])
 	}
 	if msg := checkTrioFlags(&cfg); msg != "" {
 		return c.usageError(stderr, "%s", msg)

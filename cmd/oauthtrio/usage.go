@@ -52,28 +52,40 @@ func (c command) usage(w io.Writer, fs *flag.FlagSet) {
 	}
 }
 
-// parse parses args. It returns ok when the command should go on; else
-// the exit status: 0 after -h (help on stdout), exitUsage after a
-// mistake (the message, a suggestion and a pointer to -h on stderr).
-func (c command) parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (status int, ok bool) {
-	err := fs.Parse(args)
-	switch {
-	case err == nil:
-		return 0, true
-	case errors.Is(err, flag.ErrHelp):
-		c.usage(stdout, fs)
-		return 0, false
-	}
-	// flag has printed the error already.
-	if name, found := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); found {
-		var names []string
-		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-		if s := nearest(strings.TrimLeft(name, "-"), names); s != "" {
-			fmt.Fprintf(stderr, "did you mean --%s?\n", s)
+// parse parses args, flags and arguments in any order (as cucumber's
+// command line takes them; "--" ends the flags). It returns the arguments
+// and ok when the command should go on; else the exit status: 0 after -h
+// (help on stdout), exitUsage after a mistake (the message, a suggestion
+// and a pointer to -h on stderr).
+func (c command) parse(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (rest []string, status int, ok bool) {
+	for {
+		err := fs.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			c.usage(stdout, fs)
+			return nil, 0, false
+		case err != nil:
+			// flag has printed the error already.
+			if name, found := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); found {
+				var names []string
+				fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+				if s := nearest(strings.TrimLeft(name, "-"), names); s != "" {
+					fmt.Fprintf(stderr, "did you mean --%s?\n", s)
+				}
+			}
+			fmt.Fprintf(stderr, "Run 'oauthtrio %s -h' for usage.\n", c.name)
+			return nil, exitUsage, false
 		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, 0, true
+		}
+		if consumed := len(args) - len(left); consumed > 0 && args[consumed-1] == "--" {
+			return append(rest, left...), 0, true
+		}
+		rest = append(rest, left[0])
+		args = left[1:]
 	}
-	fmt.Fprintf(stderr, "Run 'oauthtrio %s -h' for usage.\n", c.name)
-	return exitUsage, false
 }
 
 // usageError prints a usage mistake of a command and returns exitUsage.
