@@ -152,7 +152,7 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 		return nil, err
 	}
 	for _, na := range plan.notApplicable {
-		r.rep.AddNotApplicable(na.name, na.feature, na.tags, na.reason)
+		r.rep.AddNotApplicable(na.name, na.feature, na.tags, na.reason).SetFeatureURI(na.uri)
 	}
 	tags := plan.exclude
 	if opts.Tags != "" {
@@ -400,8 +400,8 @@ type plan struct {
 }
 
 type plannedScenario struct {
-	name, feature, reason string
-	tags                  []string
+	name, feature, reason, uri string
+	tags                       []string
 }
 
 // planScenarios reads the features to record, before the run, every
@@ -435,7 +435,7 @@ func planScenarios(files fs.FS, caps *issuer.Capabilities) (*plan, error) {
 			}
 			if reasons := caps.NotApplicable(tags); len(reasons) > 0 {
 				p.notApplicable = append(p.notApplicable, plannedScenario{
-					name: pk.Name, feature: doc.Feature.Name, tags: tags, reason: strings.Join(reasons, "; "),
+					name: pk.Name, feature: doc.Feature.Name, tags: tags, reason: strings.Join(reasons, "; "), uri: name,
 				})
 			} else if slices.Contains(tags, "@needs:browser") {
 				p.needsBrowser = true

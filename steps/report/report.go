@@ -250,10 +250,19 @@ func (r *Report) Interrupted() string {
 
 // AddNotApplicable records a scenario that was filtered out before the run
 // because the target lacks what it needs.
-func (r *Report) AddNotApplicable(name, feature string, tags []string, reason string) {
+func (r *Report) AddNotApplicable(name, feature string, tags []string, reason string) *Scenario {
 	s := r.Start(name, feature, tags)
 	s.NotApplicable(reason)
 	s.Finish(nil)
+	return s
+}
+
+// SetFeatureURI says which feature file the scenario comes from (as the
+// run's feature file system names it), for the line numbers of reports.
+func (s *Scenario) SetFeatureURI(uri string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rec.FeatureURI = uri
 }
 
 // Step records one executed step.
