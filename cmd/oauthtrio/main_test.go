@@ -157,3 +157,32 @@ func TestCheckSelection(t *testing.T) {
 		})
 	}
 }
+
+// The README's CLI sections name every flag that -h lists.
+func TestReadmeMatchesHelp(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"check", "serve"} {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{cmd, "-h"}, &stdout, &stderr); code != 0 {
+			t.Fatalf("%s -h: exit %d", cmd, code)
+		}
+		n := 0
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			name, ok := strings.CutPrefix(line, "  -")
+			if !ok {
+				continue
+			}
+			name = strings.Fields(name)[0]
+			n++
+			if !bytes.Contains(readme, []byte("--"+name)) && !bytes.Contains(readme, []byte("`-"+name+"`")) {
+				t.Errorf("README does not mention oauthtrio %s --%s", cmd, name)
+			}
+		}
+		if n < 5 {
+			t.Errorf("%s -h lists %d flags; the test read nothing", cmd, n)
+		}
+	}
+}
