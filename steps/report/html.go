@@ -113,7 +113,9 @@ func (r *Report) html(w io.Writer) error {
 				Exchange:    e,
 				ReqHeaders:  headerText(e.RequestHeaders),
 				RespHeaders: headerText(e.ResponseHeaders),
-				Failed:      e.Error != "" || e.Status >= 400,
+				// In a scenario that passed, an error answer is the one a
+				// negative scenario asked for: not styled as a failure.
+				Failed:      (e.Error != "" || e.Status >= 400) && s.Status != StatusPassed,
 				DurationTxt: e.Duration.Round(time.Millisecond).String(),
 			})
 		}
@@ -198,7 +200,7 @@ details.scenario > summary::-webkit-details-marker { display:none; }
 a.tag.spec { color:#0969da; border-color:#b6d4fe; background:#ddf4ff; }
 a.tag.spec:hover { text-decoration:underline; }
 .tag.needs { border-style:dashed; }
-.body { padding:4px 16px 12px; border-top:1px solid var(--line); }
+.body { padding:4px 16px 12px; border-top:1px solid var(--line); overflow-wrap:anywhere; }
 .reason, .error { margin:8px 0; padding:8px 10px; border-radius:4px; white-space:pre-wrap; word-break:break-word; }
 .reason { background:var(--bg); }
 .error { background:#ffebe9; border:1px solid #ffcecb; font:12px/1.5 ui-monospace, SFMono-Regular, Menlo, monospace; }

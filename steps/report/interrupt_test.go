@@ -77,3 +77,19 @@ func TestInterruptedReport(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Authorization codes are redacted everywhere, the notes included (the
+// pages a login went through are URLs with the code in them).
+func TestNotesRedactCodes(t *testing.T) {
+	r := New("t", "https://idp.example.org")
+	s := r.Start("Login", "Login", nil)
+	s.Note("pages: %s", "https://idp.example.org/login → https://127.0.0.1:9000/callback?code=ory_ac_SECRETCODE1234567890&state=xyz")
+	s.Finish(nil)
+	notes := s.Record().Notes
+	if len(notes) != 1 || strings.Contains(notes[0], "SECRETCODE1234567890") {
+		t.Fatalf("the code is in the note: %q", notes)
+	}
+	if !strings.Contains(notes[0], "state=xyz") || !strings.Contains(notes[0], "https://idp.example.org/login → ") {
+		t.Errorf("the note lost what is not secret: %q", notes[0])
+	}
+}

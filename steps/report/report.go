@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -183,6 +184,10 @@ func (r *Report) scrub(s string) string {
 	return s
 }
 
+// urlInText finds the URLs in free text; it stops at spaces and at the
+// arrows and brackets the steps put between them.
+var urlInText = regexp.MustCompile(`https?://[^\s<>"'→)]+`)
+
 // Scenario is the handle step code records into. Its methods are safe for
 // concurrent use.
 type Scenario struct {
@@ -282,7 +287,9 @@ func (s *Scenario) Step(keyword, text string, status StepStatus, err error, d ti
 // Note adds a line of context shown with the scenario (an observed value,
 // a decision the step took).
 func (s *Scenario) Note(format string, args ...any) {
-	n := s.r.scrub(fmt.Sprintf(format, args...))
+	// URLs in a note (the pages a login went through) carry codes and
+	// tokens in their queries: redact them as the exchanges are.
+	n := s.r.scrub(urlInText.ReplaceAllStringFunc(fmt.Sprintf(format, args...), redactURL))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rec.Notes = append(s.rec.Notes, n)
