@@ -22,7 +22,10 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
-require github.com/agnivade/levenshtein v1.2.2
+require (
+	github.com/agnivade/levenshtein v1.2.2
+	golang.org/x/term v0.47.0
+)
 
 require (
 	dario.cat/mergo v1.0.2 // indirect
