@@ -88,8 +88,11 @@ func check(args []string, stdout, stderr io.Writer) int {
 			return failed(ctx, stderr, err)
 		}
 		defer func() {
-			// Bounded: an interrupted run leaves requests in flight.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			cctx, cancel := context.WithoutCancel(ctx), func() {}
+			if ctx.Err() != nil {
+				// Bounded: an interrupted run leaves requests in flight.
+				cctx, cancel = context.WithTimeout(cctx, time.Second)
+			}
 			defer cancel()
 			if err := ref.Close(cctx); err != nil && ctx.Err() == nil {
 				fmt.Fprintf(stderr, "oauthtrio check: stopping the reference trio: %v\n", err)
