@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/oauthtrio/oauthtrio/internal/selfsigned"
@@ -45,8 +44,19 @@ type Options struct {
 	// Profile names the login profile ("auto" detects it); it overrides
 	// the target configuration's.
 	Profile string
-	// Features are the feature files; nil means the shipped ones.
+	// Features are the feature files; nil means the shipped ones. They
+	// appear under features/ in reports and locations.
 	Features fs.FS
+	// ExtraFeatures are directories of the user's own feature files, run
+	// beside Features with the same steps.
+	ExtraFeatures []string
+	// Select narrows the run by scenario name or FILE:LINE.
+	Select Selection
+	// Progress is how finished scenarios show on Output; Quiet prints only
+	// the summary.
+	Progress ProgressStyle
+	// Color colours the progress (the caller decides: a terminal, no NO_COLOR).
+	Color bool
 	// Output receives progress and the summary (default stdout).
 	Output io.Writer
 	// TestingT runs the scenarios as subtests of a test.
@@ -60,6 +70,9 @@ type Result struct {
 	Report *report.Report
 	// Failed is true when a MUST scenario failed (and was not expected to).
 	Failed bool
+	// Interrupted is true when the run's context ended before the suite
+	// did; the report is partial.
+	Interrupted bool
 }
 
 // run is what every scenario of one run shares.
@@ -105,6 +118,19 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 	if opts.Features == nil {
 		opts.Features = features.Files
 	}
+	files, roots, err := featureFiles(opts.Features, opts.ExtraFeatures)
+	if err != nil {
+		return nil, err
+	}
+	opts.Features = files
+	paths, err := opts.Select.godogPaths(files, roots)
+	if err != nil {
+		return nil, err
+	}
+	say := opts.Output
+	if opts.Progress == ProgressQuiet {
+		say = io.Discard
+	}
 	r := &run{ctx: ctx, listeners: map[string]*callback.Listener{}}
 	defer r.close()
 
@@ -126,19 +152,20 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 		return nil, err
 	}
 	for _, na := range plan.notApplicable {
-		r.rep.AddNotApplicable(na.name, na.feature, na.tags, na.reason)
+		r.rep.AddNotApplicable(na.name, na.feature, na.tags, na.reason).SetFeatureURI(na.uri)
 	}
 	tags := plan.exclude
 	if opts.Tags != "" {
 		tags = joinTags(opts.Tags, tags)
 	}
-	fmt.Fprintf(opts.Output, "oauthtrio check: %s\n", r.issuerID())
-	fmt.Fprintf(opts.Output, "  %d scenarios, %d not applicable to this issuer\n", plan.total, len(plan.notApplicable))
+	fmt.Fprintf(say, "oauthtrio check: %s\n", r.issuerID())
+	fmt.Fprintf(say, "  %d scenarios, %d not applicable to this issuer\n", plan.total, len(plan.notApplicable))
 
 	if plan.needsBrowser && r.caps.Has("browser") {
 		if err := r.startBrowser(opts); err != nil {
-			r.caps.Set("browser", false, err.Error())
-			fmt.Fprintf(opts.Output, "  the browser could not start: %v\n", err)
+			// Running on without it would report most of the suite as
+			// not applicable: a run that tests little must not pass.
+			return nil, fmt.Errorf("the browser could not start: %w", err)
 		}
 	}
 
@@ -148,7 +175,7 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 		Format:         "progress",
 		Output:         io.Discard,
 		FS:             opts.Features,
-		Paths:          []string{"."},
+		Paths:          paths,
 		Tags:           tags,
 		Concurrency:    opts.Concurrency,
 		Strict:         true,
@@ -161,8 +188,16 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 		ScenarioInitializer: r.initializeScenario,
 		Options:             godogOpts,
 	}
-	r.progress = &progress{w: opts.Output}
-	suite.Run()
+	if !opts.Select.empty() {
+		n, err := selected(suite)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(say, "  %d selected (%s)\n", n, opts.Select)
+	}
+	r.progress = newProgress(say, opts.Progress, opts.Color)
+	r.rep.OnFinish = r.progress.scenarioDone
+	interrupted := r.runSuite(suite, opts.TestingT != nil)
 	r.progress.end()
 
 	if opts.ReportDir != "" {
@@ -174,7 +209,7 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 	if opts.ReportDir != "" {
 		fmt.Fprintf(opts.Output, "Reports: %s\n", filepath.Join(opts.ReportDir, "report.html"))
 	}
-	return &Result{Report: r.rep, Failed: r.rep.Failed()}, nil
+	return &Result{Report: r.rep, Failed: r.rep.Failed(), Interrupted: interrupted}, nil
 }
 
 // joinTags ANDs two godog tag expressions. godog's expressions have no
@@ -343,12 +378,17 @@ func (r *run) startBrowser(opts Options) error {
 }
 
 func (r *run) close() {
-	if r.browser != nil {
-		_ = r.browser.Close()
-	}
-	for _, l := range r.listeners {
-		_ = l.Close()
-	}
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		if r.browser != nil {
+			_ = r.browser.Close()
+		}
+		for _, l := range r.listeners {
+			_ = l.Close()
+		}
+	}()
+	r.waitClosed(closed)
 }
 
 // plan is the list of scenarios and which of them cannot apply.
@@ -360,8 +400,8 @@ type plan struct {
 }
 
 type plannedScenario struct {
-	name, feature, reason string
-	tags                  []string
+	name, feature, reason, uri string
+	tags                       []string
 }
 
 // planScenarios reads the features to record, before the run, every
@@ -395,7 +435,7 @@ func planScenarios(files fs.FS, caps *issuer.Capabilities) (*plan, error) {
 			}
 			if reasons := caps.NotApplicable(tags); len(reasons) > 0 {
 				p.notApplicable = append(p.notApplicable, plannedScenario{
-					name: pk.Name, feature: doc.Feature.Name, tags: tags, reason: strings.Join(reasons, "; "),
+					name: pk.Name, feature: doc.Feature.Name, tags: tags, reason: strings.Join(reasons, "; "), uri: name,
 				})
 			} else if slices.Contains(tags, "@needs:browser") {
 				p.needsBrowser = true
@@ -436,48 +476,13 @@ func (r *run) registerMissingClients(out io.Writer) error {
 		c, err := issuer.Register(ctx, r.http, r.meta, r.cfg.Registration, issuer.RegistrationFor(role, l.URL(), scopes))
 		cancel()
 		if err != nil {
-			fmt.Fprintf(out, "  could not register a %s client: %v\n", role, err)
+			fmt.Fprintf(out, "  could not register %s: %v\n", aClient(string(role)), err)
 			continue
 		}
 		c.RedirectURI, c.Scopes = l.URL(), scopes
 		r.rep.AddSecrets(c.Secret)
 		r.cfg.SetClient(role, c)
-		fmt.Fprintf(out, "  registered a %s client: %s\n", role, c.ID)
+		fmt.Fprintf(out, "  registered %s: %s\n", aClient(string(role)), c.ID)
 	}
 	return nil
-}
-
-// progress prints a character per finished scenario: . passed, F failed,
-// - not applicable.
-type progress struct {
-	mu sync.Mutex
-	w  io.Writer
-	n  int
-}
-
-func (p *progress) scenarioDone(err error) {
-	mark := "."
-	switch {
-	case err == nil:
-	case errors.Is(err, godog.ErrSkip):
-		mark = "-"
-	default:
-		mark = "F"
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.n++
-	fmt.Fprint(p.w, mark)
-	if p.n%70 == 0 {
-		fmt.Fprintf(p.w, " %d\n", p.n)
-	}
-}
-
-func (p *progress) end() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.n%70 != 0 {
-		fmt.Fprintf(p.w, " %d\n", p.n)
-	}
-	fmt.Fprintln(p.w)
 }

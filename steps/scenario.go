@@ -74,7 +74,6 @@ func (r *run) initializeScenario(sc *godog.ScenarioContext) {
 		if s.closeBrowser != nil {
 			s.closeBrowser()
 		}
-		r.progress.scenarioDone(err)
 		return ctx, nil
 	})
 	s.registerClientSteps(sc)

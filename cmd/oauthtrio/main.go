@@ -11,11 +11,13 @@ import (
 const usage = `oauthtrio: an OAuth 2.0 / OpenID Connect conformance suite and reference trio
 
 Usage:
-  oauthtrio serve [flags]    run the reference trio behind one HTTPS front
+  oauthtrio serve [flags]       run the reference trio behind one HTTPS front
   oauthtrio rotate-key [flags]  add a new signing key; the old one stays published
-  oauthtrio check [flags]    run the conformance suite against an issuer
+  oauthtrio check [flags] [FILE.feature[:LINE] ...]
+                                run the conformance suite against an issuer
+  oauthtrio version             print the version and VCS revision
 
-Run "oauthtrio <command> -h" for the flags of a command.
+Run "oauthtrio <command> -h" for the flags and examples of a command.
 `
 
 func main() {
@@ -25,7 +27,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return 2
+		return exitUsage
 	}
 	switch args[0] {
 	case "serve":
@@ -34,11 +36,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return rotateKey(args[1:], stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, version())
+		return 0
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "oauthtrio: unknown command %q\n\n%s", args[0], usage)
-		return 2
+		fmt.Fprintf(stderr, "oauthtrio: unknown command %q", args[0])
+		if s := nearest(args[0], []string{"serve", "rotate-key", "check", "version", "help"}); s != "" {
+			fmt.Fprintf(stderr, " (did you mean %s?)", s)
+		}
+		fmt.Fprintf(stderr, "\n\n%s", usage)
+		return exitUsage
 	}
 }

@@ -264,7 +264,9 @@ func Start(ctx context.Context, cfg Config) (_ *Trio, err error) {
 			}},
 			// RFC 8414 §3.1 puts the metadata at the root, the issuer's
 			// path appended.
-			{Prefix: "/.well-known", Name: "RFC 8414 metadata", Handler: wk},
+			{Prefix: "/.well-known", Name: "RFC 8414 metadata", Handler: wk, Links: []front.Link{
+				{Label: "RFC 8414 metadata", Path: "/.well-known/oauth-authorization-server" + authserver.IssuerPath},
+			}},
 		},
 	})
 	if err != nil {

@@ -81,6 +81,11 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 		}
 		opts.ExecPath = p
 	}
+	// chromedp's allocator never reports a program that cannot be run: its
+	// cancel then waits for a process that never started. Check first.
+	if _, err := exec.LookPath(opts.ExecPath); err != nil {
+		return nil, fmt.Errorf("browser: %w", err)
+	}
 	if opts.ActionTimeout <= 0 {
 		opts.ActionTimeout = DefaultActionTimeout
 	}
@@ -182,8 +187,18 @@ func (b *Browser) Close() error {
 	case <-done:
 	case <-time.After(6 * time.Second):
 	}
-	b.browserCancel()
-	b.allocCancel()
+	// The cancels wait for the process to exit; a process that never
+	// started or will not stop must not hold up the end of the run.
+	stopped := make(chan struct{})
+	go func() {
+		b.browserCancel()
+		b.allocCancel()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(3 * time.Second):
+	}
 	return os.RemoveAll(b.userDataDir)
 }
 

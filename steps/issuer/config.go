@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -293,8 +294,16 @@ func ParseConfig(data []byte, dir string) (*Config, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, err
 	}
-	if err := expandEnv(&root, ""); err != nil {
-		return nil, err
+	// Unknown keys first, all of them, in the file's own words; then the
+	// environment, every missing variable at once.
+	lines := map[int]string{}
+	if bad := configKeys(&root, reflect.TypeFor[Config](), "", lines); len(bad) > 0 {
+		return nil, errors.New(strings.Join(bad, "\n"))
+	}
+	var missing []string
+	expandEnv(&root, "", &missing)
+	if len(missing) > 0 {
+		return nil, errors.New(strings.Join(missing, "\n"))
 	}
 	var cfg Config
 	// Decoding from the node tree again (re-encoding first) keeps the strict
@@ -307,7 +316,7 @@ func ParseConfig(data []byte, dir string) (*Config, error) {
 	dec := yaml.NewDecoder(&buf)
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
-		return nil, err
+		return nil, friendlyTypeError(err, lines)
 	}
 	cfg.resolvePaths(dir)
 	cfg.ApplyDefaults()
@@ -547,7 +556,7 @@ var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 // expandEnv replaces ${NAME} and ${NAME:-default} in scalar values. Working
 // on the parsed tree, not the raw text, means a secret containing YAML
 // syntax cannot change the document's structure.
-func expandEnv(n *yaml.Node, path string) error {
+func expandEnv(n *yaml.Node, path string, missingAll *[]string) {
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
 		for i, c := range n.Content {
@@ -555,9 +564,7 @@ func expandEnv(n *yaml.Node, path string) error {
 			if n.Kind == yaml.SequenceNode {
 				p = fmt.Sprintf("%s[%d]", path, i)
 			}
-			if err := expandEnv(c, p); err != nil {
-				return err
-			}
+			expandEnv(c, p, missingAll)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -566,9 +573,7 @@ func expandEnv(n *yaml.Node, path string) error {
 			if path != "" {
 				p = path + "." + key
 			}
-			if err := expandEnv(n.Content[i+1], p); err != nil {
-				return err
-			}
+			expandEnv(n.Content[i+1], p, missingAll)
 		}
 	case yaml.ScalarNode:
 		var missing []string
@@ -584,7 +589,8 @@ func expandEnv(n *yaml.Node, path string) error {
 			return ""
 		})
 		if len(missing) > 0 {
-			return fmt.Errorf("%s: environment variable %s is not set", path, strings.Join(missing, ", "))
+			*missingAll = append(*missingAll, fmt.Sprintf("%s: environment variable %s is not set", path, strings.Join(missing, ", ")))
+			return
 		}
 		if out != n.Value {
 			n.Value = out
@@ -598,5 +604,4 @@ func expandEnv(n *yaml.Node, path string) error {
 			}
 		}
 	}
-	return nil
 }

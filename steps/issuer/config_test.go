@@ -77,7 +77,7 @@ func TestConfigValidation(t *testing.T) {
 		{"relative issuer", `issuer: /oauth2`, []string{"issuer: \"/oauth2\" is not an absolute http(s) URL"}},
 		{"http issuer off loopback", `issuer: http://idp.example.org`, []string{"issuer: \"http://idp.example.org\" uses http"}},
 		{"issuer with query", `issuer: https://idp.example.org/?x=1`, []string{"must not have a query or fragment"}},
-		{"unknown key", "issuer: https://idp.example.org\nisuer: x", []string{"field isuer not found"}},
+		{"unknown key", "issuer: https://idp.example.org\nisuer: x", []string{"isuer: unknown key (line 2); did you mean issuer?"}},
 		{"unknown role", "issuer: https://idp.example.org\nclients: {admin: {id: a, secret: b}}", []string{"clients.admin: unknown role"}},
 		{"web without secret and redirect", "issuer: https://idp.example.org\nclients: {web: {id: w}}", []string{
 			"clients.web.secret: is required for client_secret_basic", "clients.web.redirect_uri: is required for the web role"}},
@@ -97,7 +97,12 @@ func TestConfigValidation(t *testing.T) {
 		{"user without password", "issuer: https://idp.example.org\nusers: {valid: {username: alice}}", []string{"users.valid.password: is required"}},
 		{"bad resource server", "issuer: https://idp.example.org\nresource_server: {url: api}", []string{"resource_server.url: \"api\" is not an absolute URL"}},
 		{"negative timeout", "issuer: https://idp.example.org\ntimeouts: {http: -1s}", []string{"timeouts.http: must be positive"}},
-		{"bad duration", "issuer: https://idp.example.org\ntimeouts: {http: soon}", []string{"soon"}},
+		{"bad duration", "issuer: https://idp.example.org\ntimeouts: {http: soon}", []string{"timeouts.http (line 2): cannot read `soon` as a duration"}},
+		{"unknown nested key", "issuer: https://idp.example.org\nclients:\n  web:\n    id: a\n    auth_metod: none\n", []string{
+			"clients.web.auth_metod: unknown key (line 5); did you mean clients.web.auth_method?"}},
+		{"wrong shape names the key, not a Go type", "issuer: https://idp.example.org\nclients:\n  web: [a, b]\n", []string{"clients.web (line 3): cannot read a list as a mapping of keys"}},
+		{"every missing variable at once", "issuer: ${OAUTHTRIO_TEST_UNSET_A}\nusers:\n  valid: {username: u, password: '${OAUTHTRIO_TEST_UNSET_B}'}\n", []string{
+			"issuer: environment variable OAUTHTRIO_TEST_UNSET_A is not set", "users.valid.password: environment variable OAUTHTRIO_TEST_UNSET_B is not set"}},
 		{"iat without registration", "issuer: https://idp.example.org\nregistration: {initial_access_token: x}", []string{
 			"registration.initial_access_token: is set but registration.enabled is false"}},
 		{"missing ca file", "issuer: https://idp.example.org\ntls: {ca_file: nowhere.pem}", []string{"tls.ca_file:"}},

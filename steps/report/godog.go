@@ -27,9 +27,14 @@ func (r *Report) Attach(sc *godog.ScenarioContext) {
 		for _, t := range p.Tags {
 			tags = append(tags, t.Name)
 		}
-		s := r.Start(p.Name, r.featureName(p.Uri), tags)
+		// A run narrowed to FILE:LINE gets URIs with the line appended.
+		uri := p.Uri
+		if i := strings.LastIndex(uri, ".feature:"); i >= 0 {
+			uri = uri[:i+len(".feature")]
+		}
+		s := r.Start(p.Name, r.featureName(uri), tags)
 		s.mu.Lock()
-		s.rec.FeatureURI = p.Uri
+		s.rec.FeatureURI = uri
 		s.mu.Unlock()
 		return WithScenario(ctx, s), nil
 	})
@@ -57,7 +62,14 @@ func (r *Report) Attach(sc *godog.ScenarioContext) {
 		return ctx, nil
 	})
 	sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
-		if s := FromContext(ctx); s != nil {
+		s := FromContext(ctx)
+		switch {
+		case s == nil:
+		case ctx.Err() != nil:
+			// The run was stopped: what the scenario saw last was the
+			// cancellation, not the issuer.
+			s.notRun(context.Cause(ctx).Error())
+		default:
 			s.Finish(err)
 		}
 		return ctx, nil

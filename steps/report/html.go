@@ -54,7 +54,9 @@ type htmlPage struct {
 	Duration      string
 	Counts        Counts
 	Failed        bool
-	Features      []htmlFeature
+	// Interrupted says why the run stopped early; "" for a whole run.
+	Interrupted string
+	Features    []htmlFeature
 	// Attention lists the failures and warnings, linked, at the top.
 	Attention []htmlScenario
 }
@@ -69,6 +71,7 @@ func (r *Report) html(w io.Writer) error {
 		Counts:    countOf(list),
 	}
 	page.Failed = page.Counts.Failed > 0
+	page.Interrupted = r.Interrupted()
 	idx := map[string]int{}
 	for n, s := range list {
 		i, ok := idx[s.Feature]
@@ -110,7 +113,9 @@ func (r *Report) html(w io.Writer) error {
 				Exchange:    e,
 				ReqHeaders:  headerText(e.RequestHeaders),
 				RespHeaders: headerText(e.ResponseHeaders),
-				Failed:      e.Error != "" || e.Status >= 400,
+				// In a scenario that passed, an error answer is the one a
+				// negative scenario asked for: not styled as a failure.
+				Failed:      (e.Error != "" || e.Status >= 400) && s.Status != StatusPassed,
 				DurationTxt: e.Duration.Round(time.Millisecond).String(),
 			})
 		}
@@ -187,12 +192,15 @@ details.scenario > summary::-webkit-details-marker { display:none; }
 .status-warning { border-left-color:var(--warn)!important; } .status-warning .badge { background:var(--warn); }
 .status-not_applicable { border-left-color:var(--na)!important; } .status-not_applicable .badge { background:var(--na); }
 .status-expected_failure { border-left-color:var(--xfail)!important; } .status-expected_failure .badge { background:var(--xfail); }
+.status-not_run { border-left-color:var(--na)!important; border-style:dashed; } .status-not_run .badge { background:#fff; color:var(--na); border:1px solid var(--na); }
+.verdict.interrupted { background:var(--warn); }
+.banner { margin:12px 0 0; padding:8px 12px; border-radius:6px; background:#fff8c5; border:1px solid #eed888; font-weight:600; }
 .tags { display:inline-flex; flex-wrap:wrap; gap:4px; }
 .tag { font:12px ui-monospace, SFMono-Regular, Menlo, monospace; padding:0 6px; border-radius:4px; background:var(--bg); border:1px solid var(--line); color:#57606a; text-decoration:none; }
 a.tag.spec { color:#0969da; border-color:#b6d4fe; background:#ddf4ff; }
 a.tag.spec:hover { text-decoration:underline; }
 .tag.needs { border-style:dashed; }
-.body { padding:4px 16px 12px; border-top:1px solid var(--line); }
+.body { padding:4px 16px 12px; border-top:1px solid var(--line); overflow-wrap:anywhere; }
 .reason, .error { margin:8px 0; padding:8px 10px; border-radius:4px; white-space:pre-wrap; word-break:break-word; }
 .reason { background:var(--bg); }
 .error { background:#ffebe9; border:1px solid #ffcecb; font:12px/1.5 ui-monospace, SFMono-Regular, Menlo, monospace; }
@@ -224,8 +232,9 @@ nav.attention a { color:#0969da; text-decoration:none; } nav.attention a:hover {
 </style></head>
 <body>
 <header>
-<h1>{{.Title}}{{if .Failed}}<span class="verdict fail">FAILED</span>{{else}}<span class="verdict pass">PASSED</span>{{end}}</h1>
+<h1>{{.Title}}{{if .Interrupted}}<span class="verdict interrupted">INTERRUPTED</span>{{else if .Failed}}<span class="verdict fail">FAILED</span>{{else}}<span class="verdict pass">PASSED</span>{{end}}</h1>
 <div class="meta">{{if .Target}}Target <b>{{.Target}}</b> · {{end}}{{.Generated}} · run time {{.Duration}}</div>
+{{if .Interrupted}}<div class="banner" role="alert">INTERRUPTED ({{.Interrupted}}): this report is partial. {{.Counts.NotRun}} {{plural .Counts.NotRun "scenario" "scenarios"}} did not finish and count as not run, never as failed.</div>{{end}}
 <div class="counts" id="filters">
 <button data-filter="" class="active"><b>{{.Counts.Total}}</b>all</button>
 <button data-filter="status-passed"><b>{{.Counts.Passed}}</b>passed</button>
@@ -233,6 +242,7 @@ nav.attention a { color:#0969da; text-decoration:none; } nav.attention a:hover {
 <button data-filter="status-warning"><b>{{.Counts.Warnings}}</b>warnings</button>
 <button data-filter="status-not_applicable"><b>{{.Counts.NotApplicable}}</b>not applicable</button>
 <button data-filter="status-expected_failure"><b>{{.Counts.ExpectedFailures}}</b>expected failures</button>
+{{if .Counts.NotRun}}<button data-filter="status-not_run"><b>{{.Counts.NotRun}}</b>not run</button>{{end}}
 </div>
 </header>
 <main>

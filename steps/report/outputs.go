@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	messages "github.com/cucumber/messages/go/v34"
 )
 
 // WriteAll writes report.html, junit.xml and cucumber.json into dir.
@@ -61,8 +64,16 @@ func (r *Report) Summary(w io.Writer) {
 		title += " against " + r.Target
 	}
 	fmt.Fprintf(w, "\n%s\n", title)
-	fmt.Fprintf(w, "%d scenarios: %d passed, %d failed, %d warnings, %d not applicable, %d expected failures\n",
+	interrupted := r.Interrupted()
+	if interrupted != "" {
+		fmt.Fprintf(w, "INTERRUPTED (%s): a partial report; %d scenarios did not finish and count as not run\n", interrupted, c.NotRun)
+	}
+	fmt.Fprintf(w, "%d scenarios: %d passed, %d failed, %d warnings, %d not applicable, %d expected failures",
 		c.Total, c.Passed, c.Failed, c.Warnings, c.NotApplicable, c.ExpectedFailures)
+	if c.NotRun > 0 {
+		fmt.Fprintf(w, ", %d not run", c.NotRun)
+	}
+	fmt.Fprintln(w)
 
 	section := func(heading string, keep func(ScenarioRecord) bool, detail func(ScenarioRecord) string) {
 		first := true
@@ -87,9 +98,12 @@ func (r *Report) Summary(w io.Writer) {
 	section("Passed although listed as expected failures", func(s ScenarioRecord) bool { return s.UnexpectedPass }, func(s ScenarioRecord) string { return s.Reason })
 	section("Not applicable", func(s ScenarioRecord) bool { return s.Status == StatusNotApplicable }, func(s ScenarioRecord) string { return s.Reason })
 
-	if c.Failed > 0 {
+	switch {
+	case interrupted != "":
+		fmt.Fprintf(w, "\nResult: INTERRUPTED (%d MUST-level failures among the scenarios that finished)\n", c.Failed)
+	case c.Failed > 0:
 		fmt.Fprintf(w, "\nResult: FAILED (%d MUST-level failures)\n", c.Failed)
-	} else {
+	default:
 		fmt.Fprintln(w, "\nResult: PASSED")
 	}
 }
@@ -115,14 +129,16 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Time      string      `xml:"time,attr"`
-	Timestamp string      `xml:"timestamp,attr,omitempty"`
-	Cases     []junitCase `xml:"testcase"`
+	Name      string `xml:"name,attr"`
+	Tests     int    `xml:"tests,attr"`
+	Failures  int    `xml:"failures,attr"`
+	Errors    int    `xml:"errors,attr"`
+	Skipped   int    `xml:"skipped,attr"`
+	Time      string `xml:"time,attr"`
+	Timestamp string `xml:"timestamp,attr,omitempty"`
+	// Properties say, on an interrupted run, that the suite is partial.
+	Properties *junitProps `xml:"properties,omitempty"`
+	Cases      []junitCase `xml:"testcase"`
 }
 
 type junitCase struct {
@@ -191,6 +207,9 @@ func (r *Report) junit(w io.Writer) error {
 		case StatusExpectedFailure:
 			tc.Skipped = &junitSkipped{Message: "expected failure: " + s.Reason + " (" + firstLine(s.Error) + ")"}
 			suite.Skipped++
+		case StatusNotRun:
+			tc.Skipped = &junitSkipped{Message: "INTERRUPTED, not run: " + s.Reason}
+			suite.Skipped++
 		case StatusWarning:
 			tc.SystemOut = &junitSystemOut{Body: "WARNING (SHOULD): " + s.Error + "\n\n" + stepsText(s)}
 		}
@@ -214,6 +233,12 @@ func (r *Report) junit(w io.Writer) error {
 		root.Skipped += root.Suites[i].Skipped
 	}
 	root.Time = seconds(total)
+	if why := r.Interrupted(); why != "" {
+		root.Name += " (INTERRUPTED)"
+		for i := range root.Suites {
+			root.Suites[i].Properties = &junitProps{Props: []junitProp{{"interrupted", why}}}
+		}
+	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -239,14 +264,19 @@ func stepsText(s ScenarioRecord) string {
 	return b.String()
 }
 
-// Cucumber JSON (the format cucumber's HTML and CI plugins read).
+// Cucumber JSON (the format cucumber's HTML and CI plugins read), in the
+// shape godog's and cucumber-js's formatters write: real URIs and lines
+// for features, scenarios, steps and tags; the screenshots embedded in the
+// failing step.
 type cukeFeature struct {
-	URI      string       `json:"uri"`
-	ID       string       `json:"id"`
-	Keyword  string       `json:"keyword"`
-	Name     string       `json:"name"`
-	Line     int          `json:"line"`
-	Elements []cukeScenar `json:"elements"`
+	URI         string       `json:"uri"`
+	ID          string       `json:"id"`
+	Keyword     string       `json:"keyword"`
+	Name        string       `json:"name"`
+	Description string       `json:"description"`
+	Line        int          `json:"line"`
+	Tags        []cukeTag    `json:"tags,omitempty"`
+	Elements    []cukeScenar `json:"elements"`
 }
 
 type cukeScenar struct {
@@ -266,10 +296,16 @@ type cukeTag struct {
 }
 
 type cukeStep struct {
-	Keyword string     `json:"keyword"`
-	Name    string     `json:"name"`
-	Line    int        `json:"line"`
-	Result  cukeResult `json:"result"`
+	Keyword    string          `json:"keyword"`
+	Name       string          `json:"name"`
+	Line       int             `json:"line"`
+	Match      cukeMatch       `json:"match"`
+	Result     cukeResult      `json:"result"`
+	Embeddings []cukeEmbedding `json:"embeddings,omitempty"`
+}
+
+type cukeMatch struct {
+	Location string `json:"location"`
 }
 
 type cukeResult struct {
@@ -278,42 +314,48 @@ type cukeResult struct {
 	Error    string `json:"error_message,omitempty"`
 }
 
+type cukeEmbedding struct {
+	MimeType string `json:"mime_type"`
+	Data     string `json:"data"`
+	Name     string `json:"name,omitempty"`
+}
+
 var nonID = regexp.MustCompile(`[^a-z0-9]+`)
 
 func cukeID(s string) string {
 	return strings.Trim(nonID.ReplaceAllString(strings.ToLower(s), "-"), "-")
 }
 
-// WriteCucumberJSON writes cucumber JSON. Step results are as they ran; the
-// scenario's status and reason go in its description, and a not-applicable
-// scenario filtered out before the run appears with no steps, so every
-// scenario of the suite is accounted for.
+// WriteCucumberJSON writes cucumber JSON. Step results are as they ran;
+// steps that did not run are skipped; the scenario's status and reason go
+// in its description, so every scenario of the suite is accounted for,
+// the not-applicable ones (with their steps skipped) included.
 func (r *Report) WriteCucumberJSON(path string) error {
 	return writeFile(path, r.cucumber)
 }
 
 func (r *Report) cucumber(w io.Writer) error {
+	sources := &featureSources{files: r.FeatureFS, byURI: map[string]*featureSource{}}
 	var features []cukeFeature
 	idx := map[string]int{}
 	for _, s := range r.Scenarios() {
-		i, ok := idx[s.Feature]
+		key := s.FeatureURI + "\x00" + s.Feature
+		src := sources.get(s.FeatureURI)
+		i, ok := idx[key]
 		if !ok {
 			i = len(features)
-			idx[s.Feature] = i
-			features = append(features, cukeFeature{URI: s.FeatureURI, ID: cukeID(s.Feature), Keyword: "Feature", Name: s.Feature, Line: 1, Elements: []cukeScenar{}})
+			idx[key] = i
+			f := cukeFeature{URI: s.FeatureURI, ID: cukeID(s.Feature), Keyword: "Feature", Name: s.Feature, Line: 1, Elements: []cukeScenar{}}
+			if src != nil {
+				f.Keyword, f.Line = src.doc.Feature.Keyword, int(src.doc.Feature.Location.Line)
+				f.Description = strings.TrimSpace(src.doc.Feature.Description)
+				for _, t := range src.doc.Feature.Tags {
+					f.Tags = append(f.Tags, cukeTag{Name: t.Name, Line: int(t.Location.Line)})
+				}
+			}
+			features = append(features, f)
 		}
-		desc := "status: " + s.Status.Label()
-		if s.Reason != "" {
-			desc += " — " + s.Reason
-		}
-		el := cukeScenar{ID: cukeID(s.Feature) + ";" + cukeID(s.Name), Keyword: "Scenario", Name: s.Name, Description: desc, Type: "scenario", Steps: []cukeStep{}}
-		for _, t := range s.Tags {
-			el.Tags = append(el.Tags, cukeTag{Name: t})
-		}
-		for _, st := range s.Steps {
-			el.Steps = append(el.Steps, cukeStep{Keyword: st.Keyword + " ", Name: st.Text, Result: cukeResult{Status: string(st.Status), Duration: st.Duration.Nanoseconds(), Error: st.Error}})
-		}
-		features[i].Elements = append(features[i].Elements, el)
+		features[i].Elements = append(features[i].Elements, cukeElement(s, src))
 	}
 	if features == nil {
 		features = []cukeFeature{}
@@ -321,4 +363,58 @@ func (r *Report) cucumber(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(features)
+}
+
+func cukeElement(s ScenarioRecord, src *featureSource) cukeScenar {
+	desc := "status: " + s.Status.Label()
+	if s.Status == StatusNotRun {
+		desc = "INTERRUPTED, " + desc
+	}
+	if s.Reason != "" {
+		desc += " — " + s.Reason
+	}
+	el := cukeScenar{ID: cukeID(s.Feature) + ";" + cukeID(s.Name), Keyword: "Scenario", Name: s.Name, Description: desc, Type: "scenario", Steps: []cukeStep{}}
+	var pk *messages.Pickle
+	if src != nil {
+		pk = src.pickle(s)
+	}
+	if pk == nil {
+		for _, t := range s.Tags {
+			el.Tags = append(el.Tags, cukeTag{Name: t})
+		}
+		for _, st := range s.Steps {
+			el.Steps = append(el.Steps, cukeStep{Keyword: st.Keyword + " ", Name: st.Text, Result: cukeResult{Status: string(st.Status), Duration: st.Duration.Nanoseconds(), Error: st.Error}})
+		}
+	} else {
+		el.Line = src.line(pk)
+		if len(pk.AstNodeIds) > 1 {
+			el.Keyword = "Scenario Outline"
+		}
+		for _, t := range pk.Tags {
+			el.Tags = append(el.Tags, cukeTag{Name: t.Name, Line: src.lines[t.AstNodeId]})
+		}
+		for j, ps := range pk.Steps {
+			step := cukeStep{Keyword: src.keyword[ps.AstNodeIds[0]], Name: ps.Text, Line: src.lines[ps.AstNodeIds[0]], Result: cukeResult{Status: string(StepSkipped)}}
+			step.Match.Location = fmt.Sprintf("%s:%d", s.FeatureURI, step.Line)
+			if j < len(s.Steps) {
+				st := s.Steps[j]
+				step.Result = cukeResult{Status: string(st.Status), Duration: st.Duration.Nanoseconds(), Error: st.Error}
+			}
+			el.Steps = append(el.Steps, step)
+		}
+	}
+	if len(s.Screenshots) > 0 && len(el.Steps) > 0 {
+		// On the failing step, where cucumber-js attaches them; else the last.
+		at := len(el.Steps) - 1
+		for j, st := range el.Steps {
+			if st.Result.Status == string(StepFailed) {
+				at = j
+				break
+			}
+		}
+		for _, sh := range s.Screenshots {
+			el.Steps[at].Embeddings = append(el.Steps[at].Embeddings, cukeEmbedding{MimeType: "image/png", Data: base64.StdEncoding.EncodeToString(sh.PNG), Name: sh.Caption})
+		}
+	}
+	return el
 }

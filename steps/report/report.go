@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -36,6 +37,9 @@ const (
 	StatusNotApplicable Status = "not_applicable"
 	// StatusExpectedFailure: it failed and the expected-failures file says why.
 	StatusExpectedFailure Status = "expected_failure"
+	// StatusNotRun: the run was interrupted before the scenario finished.
+	// It is neither passed nor failed.
+	StatusNotRun Status = "not_run"
 )
 
 // Label is the status as a reader says it.
@@ -45,6 +49,8 @@ func (s Status) Label() string {
 		return "not applicable"
 	case StatusExpectedFailure:
 		return "expected failure"
+	case StatusNotRun:
+		return "not run"
 	}
 	return string(s)
 }
@@ -133,16 +139,19 @@ type Report struct {
 	ExpectedFailure ExpectedFailureFunc
 	// MaxBodyBytes bounds each recorded HTTP body (default 4 KB).
 	MaxBodyBytes int
+	// OnFinish, when set, is called with each scenario as it finishes.
+	OnFinish func(ScenarioRecord)
 	// FeatureFS is where feature files are read for their names when the
 	// suite runs them from an fs.FS (godog's Options.FS); nil: the OS.
 	FeatureFS fs.FS
 
 	started time.Time
 
-	mu        sync.Mutex
-	scenarios []*Scenario
-	secrets   []string
-	features  map[string]string
+	mu          sync.Mutex
+	interrupted string // why the run stopped early; "" for a whole run
+	scenarios   []*Scenario
+	secrets     []string
+	features    map[string]string
 }
 
 // New starts a report.
@@ -175,6 +184,10 @@ func (r *Report) scrub(s string) string {
 	return s
 }
 
+// urlInText finds the URLs in free text; it stops at spaces and at the
+// arrows and brackets the steps put between them.
+var urlInText = regexp.MustCompile(`https?://[^\s<>"'→)]+`)
+
 // Scenario is the handle step code records into. Its methods are safe for
 // concurrent use.
 type Scenario struct {
@@ -187,21 +200,74 @@ type Scenario struct {
 	stepStart  time.Time
 }
 
-// Start begins recording a scenario.
+// Start begins recording a scenario. After Interrupt the scenario is
+// recorded nowhere: the report is closed.
 func (r *Report) Start(name, feature string, tags []string) *Scenario {
 	s := &Scenario{r: r, rec: ScenarioRecord{Name: name, Feature: feature, Tags: slices.Clone(tags), Started: time.Now()}}
 	r.mu.Lock()
-	r.scenarios = append(r.scenarios, s)
+	if r.interrupted == "" {
+		r.scenarios = append(r.scenarios, s)
+	}
 	r.mu.Unlock()
 	return s
 }
 
+// Interrupt closes the report early: every scenario not finished yet is
+// not run (never failed, whatever its steps do from now on), scenarios
+// started later are not recorded, and every output says the run was
+// interrupted and why.
+func (r *Report) Interrupt(why string) {
+	if why == "" {
+		why = "interrupted"
+	}
+	r.mu.Lock()
+	if r.interrupted != "" {
+		r.mu.Unlock()
+		return
+	}
+	r.interrupted = why
+	list := slices.Clone(r.scenarios)
+	r.mu.Unlock()
+	for _, s := range list {
+		s.notRun(why)
+	}
+}
+
+// notRun ends an unfinished scenario as not run.
+func (s *Scenario) notRun(why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.finished {
+		return
+	}
+	s.finished = true
+	s.rec.Duration = time.Since(s.rec.Started)
+	s.rec.Status = StatusNotRun
+	s.rec.Reason = "the run was interrupted (" + why + ") before this scenario finished"
+}
+
+// Interrupted tells why the run was interrupted; "" when it was not.
+func (r *Report) Interrupted() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.interrupted
+}
+
 // AddNotApplicable records a scenario that was filtered out before the run
 // because the target lacks what it needs.
-func (r *Report) AddNotApplicable(name, feature string, tags []string, reason string) {
+func (r *Report) AddNotApplicable(name, feature string, tags []string, reason string) *Scenario {
 	s := r.Start(name, feature, tags)
 	s.NotApplicable(reason)
 	s.Finish(nil)
+	return s
+}
+
+// SetFeatureURI says which feature file the scenario comes from (as the
+// run's feature file system names it), for the line numbers of reports.
+func (s *Scenario) SetFeatureURI(uri string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rec.FeatureURI = uri
 }
 
 // Step records one executed step.
@@ -212,13 +278,18 @@ func (s *Scenario) Step(keyword, text string, status StepStatus, err error, d ti
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.rec.Status == StatusNotRun {
+		return // what a step does after the interrupt is cancellation, not a result
+	}
 	s.rec.Steps = append(s.rec.Steps, st)
 }
 
 // Note adds a line of context shown with the scenario (an observed value,
 // a decision the step took).
 func (s *Scenario) Note(format string, args ...any) {
-	n := s.r.scrub(fmt.Sprintf(format, args...))
+	// URLs in a note (the pages a login went through) carry codes and
+	// tokens in their queries: redact them as the exchanges are.
+	n := s.r.scrub(urlInText.ReplaceAllStringFunc(fmt.Sprintf(format, args...), redactURL))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rec.Notes = append(s.rec.Notes, n)
@@ -262,6 +333,13 @@ func (s *Scenario) Finish(err error) {
 	s.finished = true
 	s.rec.Duration = time.Since(s.rec.Started)
 	s.decide(err)
+	if s.r.OnFinish != nil {
+		rec := s.rec
+		// Outside the lock: the callback may take a while (a terminal).
+		s.mu.Unlock()
+		s.r.OnFinish(rec)
+		s.mu.Lock()
+	}
 }
 
 // decide sets Status, Reason and Error. Called with s.mu held.
@@ -353,7 +431,7 @@ func (r *Report) Scenarios() []ScenarioRecord {
 
 // Counts are the scenarios by status.
 type Counts struct {
-	Total, Passed, Failed, Warnings, NotApplicable, ExpectedFailures, UnexpectedPasses int
+	Total, Passed, Failed, Warnings, NotApplicable, ExpectedFailures, UnexpectedPasses, NotRun int
 }
 
 // Counts tallies the scenarios.
@@ -376,6 +454,8 @@ func countOf(list []ScenarioRecord) Counts {
 			c.NotApplicable++
 		case StatusExpectedFailure:
 			c.ExpectedFailures++
+		case StatusNotRun:
+			c.NotRun++
 		}
 		if s.UnexpectedPass {
 			c.UnexpectedPasses++
