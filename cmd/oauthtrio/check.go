@@ -58,8 +58,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 	var extra listFlag
 	fs.Var(&extra, "features", "a directory of your own .feature files to run beside the shipped ones (repeatable)")
 	reportDir := fs.String("report", "reports", "directory for report.html, junit.xml, cucumber.json and artifacts")
-	concurrency := fs.Int("concurrency", 4, "scenarios run at once")
-	profile := fs.String("profile", "", `login page profile: reference, iris, node-oidc-provider or auto`)
+	concurrency := fs.Int("concurrency", 0, "scenarios run at once (default: the configuration's concurrency, or 4)")
+	profile := fs.String("profile", "", `login page profile: a shipped one (reference, iris, node-oidc-provider, glewlwyd, generic-form), a profile file, or auto`)
 	chromium := fs.String("chromium", "", "Chromium executable; default the installed chromium")
 	caFile := fs.String("ca-file", "", "PEM certificate to trust for the issuer (overrides tls.ca_file)")
 	insecure := fs.Bool("insecure", false, "accept any certificate from the issuer (throw-away test issuers only)")
@@ -69,7 +69,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return status
 	}
-	if *concurrency < 1 {
+	if *concurrency < 0 || (flagSet(fs, "concurrency") && *concurrency == 0) {
 		return c.usageError(stderr, "--concurrency %d: want 1 or more", *concurrency)
 	}
 	if *issuerURL != "" {
@@ -116,11 +116,6 @@ func check(args []string, stdout, stderr io.Writer) int {
 			}
 		}()
 		cfg = inst.Config
-		if !flagSet(fs, "concurrency") {
-			// The Community Edition's licence allows few connections, and
-			// every browser session takes some.
-			*concurrency = 1
-		}
 	case *targetName != "":
 		msg := fmt.Sprintf("unknown --target %q (known: %s)", *targetName, targetIRISContainer)
 		if s := nearest(*targetName, []string{targetIRISContainer}); s != "" {
