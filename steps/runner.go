@@ -147,16 +147,23 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 		return nil, err
 	}
 
-	plan, err := planScenarios(opts.Features, r.caps)
+	selection, godogTags, err := parseTagExpression(opts.Tags)
 	if err != nil {
 		return nil, err
+	}
+	plan, err := planScenarios(opts.Features, r.caps, selection)
+	if err != nil {
+		return nil, err
+	}
+	if plan.total == 0 {
+		return nil, fmt.Errorf("the tag expression %q selects no scenario (tags are matched exactly, e.g. @RFC6749-4.1.2 or @needs:pkce_s256)", opts.Tags)
 	}
 	for _, na := range plan.notApplicable {
 		r.rep.AddNotApplicable(na.name, na.feature, na.tags, na.reason).SetFeatureURI(na.uri)
 	}
 	tags := plan.exclude
-	if opts.Tags != "" {
-		tags = joinTags(opts.Tags, tags)
+	if godogTags != "" {
+		tags = joinTags(godogTags, tags)
 	}
 	fmt.Fprintf(say, "oauthtrio check: %s\n", r.issuerID())
 	fmt.Fprintf(say, "  %d scenarios, %d not applicable to this issuer\n", plan.total, len(plan.notApplicable))
@@ -405,9 +412,10 @@ type plannedScenario struct {
 }
 
 // planScenarios reads the features to record, before the run, every
-// scenario the target cannot run and why: godog would only skip them
-// silently, and a skipped scenario must never look passed.
-func planScenarios(files fs.FS, caps *issuer.Capabilities) (*plan, error) {
+// selected scenario the target cannot run and why: godog would only skip
+// them silently, and a skipped scenario must never look passed. Scenarios
+// the tag selection leaves out are not counted at all.
+func planScenarios(files fs.FS, caps *issuer.Capabilities, selection tagExpression) (*plan, error) {
 	p := &plan{}
 	var used []string
 	err := fs.WalkDir(files, ".", func(name string, d fs.DirEntry, err error) error {
@@ -425,7 +433,6 @@ func planScenarios(files fs.FS, caps *issuer.Capabilities) (*plan, error) {
 		}
 		doc.Uri = name
 		for _, pk := range gherkin.Pickles(*doc, name, (&messages.Incrementing{}).NewId) {
-			p.total++
 			tags := make([]string, 0, len(pk.Tags))
 			for _, t := range pk.Tags {
 				tags = append(tags, t.Name)
@@ -433,6 +440,10 @@ func planScenarios(files fs.FS, caps *issuer.Capabilities) (*plan, error) {
 					used = append(used, t.Name)
 				}
 			}
+			if !selection.matches(tags) {
+				continue
+			}
+			p.total++
 			if reasons := caps.NotApplicable(tags); len(reasons) > 0 {
 				p.notApplicable = append(p.notApplicable, plannedScenario{
 					name: pk.Name, feature: doc.Feature.Name, tags: tags, reason: strings.Join(reasons, "; "), uri: name,

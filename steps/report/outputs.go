@@ -6,9 +6,11 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,7 +98,7 @@ func (r *Report) Summary(w io.Writer) {
 	section("Warnings (SHOULD)", func(s ScenarioRecord) bool { return s.Status == StatusWarning }, func(s ScenarioRecord) string { return firstLine(s.Error) })
 	section("Expected failures", func(s ScenarioRecord) bool { return s.Status == StatusExpectedFailure }, func(s ScenarioRecord) string { return "expected: " + s.Reason })
 	section("Passed although listed as expected failures", func(s ScenarioRecord) bool { return s.UnexpectedPass }, func(s ScenarioRecord) string { return s.Reason })
-	section("Not applicable", func(s ScenarioRecord) bool { return s.Status == StatusNotApplicable }, func(s ScenarioRecord) string { return s.Reason })
+	notApplicableByReason(w, list, c)
 
 	switch {
 	case interrupted != "":
@@ -105,6 +107,45 @@ func (r *Report) Summary(w io.Writer) {
 		fmt.Fprintf(w, "\nResult: FAILED (%d MUST-level failures)\n", c.Failed)
 	default:
 		fmt.Fprintln(w, "\nResult: PASSED")
+	}
+}
+
+// notApplicableByReason prints the scenarios that did not apply grouped by
+// reason, most common first: a run against an issuer configured with
+// little (an --issuer alone) has most of the suite not applicable for a
+// handful of reasons, which a list per scenario would bury.
+func notApplicableByReason(w io.Writer, list []ScenarioRecord, c Counts) {
+	if c.NotApplicable == 0 {
+		return
+	}
+	byReason := map[string][]string{}
+	for _, s := range list {
+		if s.Status != StatusNotApplicable {
+			continue
+		}
+		for _, reason := range strings.Split(s.Reason, "; ") {
+			byReason[reason] = append(byReason[reason], s.Feature+" › "+s.Name)
+		}
+	}
+	reasons := slices.SortedFunc(maps.Keys(byReason), func(a, b string) int {
+		if n := len(byReason[b]) - len(byReason[a]); n != 0 {
+			return n
+		}
+		return strings.Compare(a, b)
+	})
+	if 2*c.NotApplicable >= c.Total {
+		fmt.Fprintf(w, "\nMost of the suite did not apply: %d of %d scenarios are not applicable, for %d reasons:\n", c.NotApplicable, c.Total, len(reasons))
+	} else {
+		fmt.Fprintf(w, "\nNot applicable (%d), by reason:\n", c.NotApplicable)
+	}
+	const shown = 3
+	for _, reason := range reasons {
+		names := byReason[reason]
+		fmt.Fprintf(w, "  - %s (%d)\n", reason, len(names))
+		if len(names) > shown {
+			names = append(names[:shown:shown], fmt.Sprintf("and %d more", len(names)-shown))
+		}
+		fmt.Fprintf(w, "      %s\n", strings.Join(names, "; "))
 	}
 }
 

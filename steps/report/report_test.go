@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -214,7 +215,7 @@ func TestSummary(t *testing.T) {
 		"Warnings (SHOULD):\n  - Token endpoint › Token response is not cached\n      Cache-Control is absent",
 		"expected: the issuer answers invalid_request",
 		"Passed although listed as expected failures:",
-		"Not applicable:\n  - Access tokens › Access token is a JWT\n      the issuer's access tokens are opaque",
+		"Not applicable (2), by reason:\n  - the issuer's access tokens are opaque (1)\n      Access tokens › Access token is a JWT",
 		"Result: FAILED (1 MUST-level failures)",
 	} {
 		assert.Contains(t, out, w)
@@ -359,4 +360,21 @@ func TestWriteAll(t *testing.T) {
 		require.NoError(t, err)
 		assert.Positive(t, fi.Size())
 	}
+}
+
+// TestSummaryGroupsAMostlyNotApplicableRun checks that a run where most of
+// the suite did not apply says so in one line and lists each reason once.
+func TestSummaryGroupsAMostlyNotApplicableRun(t *testing.T) {
+	r := New("oauthtrio conformance", "https://idp.example.org")
+	for i := range 5 {
+		r.AddNotApplicable(fmt.Sprintf("Scenario %d", i), "Feature", nil, "no web client is configured; no valid test user is configured")
+	}
+	r.AddNotApplicable("Last", "Feature", nil, "no web client is configured")
+	var b strings.Builder
+	r.Summary(&b)
+	out := b.String()
+	assert.Contains(t, out, "Most of the suite did not apply: 6 of 6 scenarios are not applicable, for 2 reasons:")
+	assert.Contains(t, out, "  - no web client is configured (6)\n      Feature › Scenario 0; Feature › Scenario 1; Feature › Scenario 2; and 3 more")
+	assert.Contains(t, out, "  - no valid test user is configured (5)")
+	assert.Equal(t, 1, strings.Count(out, "no web client is configured ("), "each reason once")
 }
