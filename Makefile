@@ -49,7 +49,7 @@ vet:
 	test -z "$$dead" || { echo "$$dead"; echo "dead code: use it or delete it"; exit 1; }
 
 test: vet
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... || { echo 'make test failed; "panic: test timed out" means a package ran past TEST_TIMEOUT=$(TEST_TIMEOUT) (README, Tests)'; exit 1; }
 
 # The whole suite against node-oidc-provider (testdata/peers/node-oidc-provider),
 # a certified OpenID provider, on free loopback ports. "make test" runs it

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oauthtrio/oauthtrio/steps/issuer"
 	"github.com/oauthtrio/oauthtrio/steps/launch/peer"
 )
 
@@ -74,30 +73,7 @@ func TestGlewlwyd(t *testing.T) {
 	}
 	t.Logf("Glewlwyd answered discovery after %s", time.Since(start).Round(time.Millisecond))
 
-	cfg, err := issuer.LoadConfig("../testdata/peers/glewlwyd/target.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Issuer != issuerURL {
-		t.Fatalf("the target configuration names the issuer %s, the peer runs at %s", cfg.Issuer, issuerURL)
-	}
-	reportDir := filepath.Join(t.TempDir(), "report")
-	if d := os.Getenv("OAUTHTRIO_REPORT_DIR"); d != "" {
-		reportDir = filepath.Join(d, "glewlwyd")
-	}
-	// No TestingT, as in TestNodeOIDCProvider: the report's verdict tells
-	// warnings and expected failures apart.
-	res, err := Run(ctx, cfg, Options{
-		ReportDir: reportDir,
-		Tags:      os.Getenv("OAUTHTRIO_TAGS"),
-		Output:    newTestOutput(t),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Failed {
-		t.Errorf("MUST scenarios failed against Glewlwyd; see %s", filepath.Join(reportDir, "report.html"))
-	}
+	runSuiteAgainstPeer(t, "glewlwyd", issuerURL, "../testdata/peers/glewlwyd/target.yaml")
 }
 
 // waitForTLSDiscovery polls the issuer's discovery document until it

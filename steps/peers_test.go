@@ -69,7 +69,17 @@ func TestNodeOIDCProvider(t *testing.T) {
 	}
 	t.Logf("node-oidc-provider answered discovery after %s", time.Since(start).Round(time.Millisecond))
 
-	cfg, err := issuer.LoadConfig(fixture + "/target.yaml")
+	runSuiteAgainstPeer(t, "node-oidc-provider", issuerURL, fixture+"/target.yaml")
+}
+
+// runSuiteAgainstPeer runs the whole suite against a started peer with its
+// target configuration and fails on a MUST failure its expected-failures
+// file does not explain. Reports go to $OAUTHTRIO_REPORT_DIR/<name> when
+// set. No TestingT: godog would fail the test on @should warnings and
+// expected failures, which only the report's verdict tells apart.
+func runSuiteAgainstPeer(t *testing.T, name, issuerURL, configPath string) {
+	t.Helper()
+	cfg, err := issuer.LoadConfig(configPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,11 +88,9 @@ func TestNodeOIDCProvider(t *testing.T) {
 	}
 	reportDir := filepath.Join(t.TempDir(), "report")
 	if d := os.Getenv("OAUTHTRIO_REPORT_DIR"); d != "" {
-		reportDir = filepath.Join(d, "node-oidc-provider")
+		reportDir = filepath.Join(d, name)
 	}
-	// No TestingT: godog would fail the test on @should warnings and
-	// expected failures, which only the report's verdict tells apart.
-	res, err := Run(ctx, cfg, Options{
+	res, err := Run(t.Context(), cfg, Options{
 		ReportDir: reportDir,
 		Tags:      os.Getenv("OAUTHTRIO_TAGS"),
 		Output:    newTestOutput(t),
@@ -91,6 +99,6 @@ func TestNodeOIDCProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	if res.Failed {
-		t.Errorf("MUST scenarios failed against node-oidc-provider; see %s", filepath.Join(reportDir, "report.html"))
+		t.Errorf("MUST scenarios failed against %s; see %s", name, filepath.Join(reportDir, "report.html"))
 	}
 }

@@ -19,9 +19,7 @@ import (
 	"github.com/oauthtrio/oauthtrio/internal/selfsigned"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	gherkin "github.com/cucumber/gherkin/go/v42"
 	"github.com/cucumber/godog"
-	messages "github.com/cucumber/messages/go/v34"
 
 	"github.com/oauthtrio/oauthtrio/features"
 	"github.com/oauthtrio/oauthtrio/fixtures"
@@ -416,46 +414,31 @@ type plannedScenario struct {
 // them silently, and a skipped scenario must never look passed. Scenarios
 // the tag selection leaves out are not counted at all.
 func planScenarios(files fs.FS, caps *issuer.Capabilities, selection tagExpression) (*plan, error) {
-	p := &plan{}
-	var used []string
-	err := fs.WalkDir(files, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".feature") {
-			return err
-		}
-		f, err := files.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		doc, err := gherkin.ParseGherkinDocument(f, (&messages.Incrementing{}).NewId)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		doc.Uri = name
-		for _, pk := range gherkin.Pickles(*doc, name, (&messages.Incrementing{}).NewId) {
-			tags := make([]string, 0, len(pk.Tags))
-			for _, t := range pk.Tags {
-				tags = append(tags, t.Name)
-				if !slices.Contains(used, t.Name) {
-					used = append(used, t.Name)
-				}
-			}
-			if !selection.matches(tags) {
-				continue
-			}
-			p.total++
-			if reasons := caps.NotApplicable(tags); len(reasons) > 0 {
-				p.notApplicable = append(p.notApplicable, plannedScenario{
-					name: pk.Name, feature: doc.Feature.Name, tags: tags, reason: strings.Join(reasons, "; "), uri: name,
-				})
-			} else if slices.Contains(tags, "@needs:browser") {
-				p.needsBrowser = true
-			}
-		}
-		return nil
-	})
+	scenarios, err := features.Scenarios(files)
 	if err != nil {
 		return nil, fmt.Errorf("reading the features: %w", err)
+	}
+	p := &plan{}
+	var used []string
+	for _, sc := range scenarios {
+		tags := make([]string, len(sc.Tags))
+		for i, t := range sc.Tags {
+			tags[i] = "@" + t
+			if !slices.Contains(used, tags[i]) {
+				used = append(used, tags[i])
+			}
+		}
+		if !selection.matches(tags) {
+			continue
+		}
+		p.total++
+		if reasons := caps.NotApplicable(tags); len(reasons) > 0 {
+			p.notApplicable = append(p.notApplicable, plannedScenario{
+				name: sc.Name, feature: sc.Feature, tags: tags, reason: strings.Join(reasons, "; "), uri: sc.URI,
+			})
+		} else if slices.Contains(tags, "@needs:browser") {
+			p.needsBrowser = true
+		}
 	}
 	p.exclude = caps.ExcludeExpression(used)
 	return p, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/oauthtrio/oauthtrio/reference/authserver"
+	"github.com/oauthtrio/oauthtrio/reference/fixture"
 	"github.com/oauthtrio/oauthtrio/steps/launch/reference"
 )
 
@@ -581,7 +582,8 @@ func Faults() []Fault {
 				b.middleware("authserver", editRequest(func(r *http.Request) bool {
 					return endpoint(r, "introspection") && r.Header.Get("Authorization") == ""
 				}, func(r *http.Request) {
-					r.SetBasicAuth("resserver", "resserver-secret")
+					rs, _ := b.trio.Fixtures.ClientFor(fixture.RoleResourceServer)
+					r.SetBasicAuth(rs.ID, rs.Secret)
 				}))
 			},
 		},
