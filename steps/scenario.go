@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 
@@ -40,6 +41,7 @@ type scenario struct {
 	lastAuthState string
 	tls           *tlsOutcome
 	logoutURI     string // the post_logout_redirect_uri of the logout request
+	shotTaken     bool   // a failing step's screenshot is in the report
 }
 
 // authRequest is an authorization request under construction.
@@ -60,10 +62,23 @@ func (r *run) initializeScenario(sc *godog.ScenarioContext) {
 		s.rec = report.FromContext(ctx)
 		return ctx, nil
 	})
+	// The browser is captured as the failing step leaves it: later steps
+	// (and the scenario's end) may have moved it on.
+	sc.StepContext().After(func(ctx context.Context, st *godog.Step, _ godog.StepResultStatus, err error) (context.Context, error) {
+		if err != nil && !errors.Is(err, godog.ErrSkip) && s.browser != nil && s.rec != nil && !s.shotTaken {
+			if png, shotErr := s.browser.Screenshot(); shotErr == nil {
+				s.rec.AddScreenshot("the browser after the failing step: "+st.Text, png)
+				s.shotTaken = true
+			}
+		}
+		return ctx, nil
+	})
 	sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
 		if err != nil && s.browser != nil && s.rec != nil {
-			if png, shotErr := s.browser.Screenshot(); shotErr == nil {
-				s.rec.AddScreenshot("the browser when the scenario failed", png)
+			if !s.shotTaken {
+				if png, shotErr := s.browser.Screenshot(); shotErr == nil {
+					s.rec.AddScreenshot("the browser when the scenario failed", png)
+				}
 			}
 			if s.run.artifacts != "" {
 				if shot, html, saveErr := s.browser.SaveArtifacts(s.rec.Record().Name); saveErr == nil {
