@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/cucumber/godog"
 )
@@ -13,6 +15,55 @@ func (s *scenario) registerRequestObjectSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the request carries its parameters in an unsigned request object$`, s.requestByValue)
 	sc.Step(`^the request carries its parameters by reference in a request_uri$`, s.requestByReference)
 	sc.Step(`^the response is expected at the registered redirect URI$`, s.expectAtRegisteredURI)
+	sc.Step(`^the provider accepts unsigned request objects, if it supports request objects$`, s.unsignedRequestObjectsPremise)
+	sc.Step(`^the provider accepts unregistered request_uri values, if it supports request_uri$`, s.requestURIPremise)
+}
+
+// unsignedRequestObjectsPremise: the suite's request objects are unsigned
+// (alg none), which a provider need accept only when it lists none in
+// request_object_signing_alg_values_supported (OIDC Discovery §3). A
+// provider that supports request objects but not unsigned ones may refuse
+// them (invalid_request_object), so the scenario is not applicable there.
+// A provider without request objects is still expected to answer
+// request_not_supported, or to ignore the parameter.
+func (s *scenario) unsignedRequestObjectsPremise() error {
+	m := s.run.meta
+	if !m.RequestParameterSupported {
+		return nil
+	}
+	return s.needUnsignedRequestObjects()
+}
+
+func (s *scenario) needUnsignedRequestObjects() error {
+	m := s.run.meta
+	if !slices.Contains(m.RequestObjectSigningAlgValuesSupported, "none") {
+		return s.notApplicable("the suite sends unsigned request objects and the issuer's discovery document does not list none in request_object_signing_alg_values_supported%s", listedValues(m.RequestObjectSigningAlgValuesSupported))
+	}
+	return nil
+}
+
+// requestURIPremise: a request_uri holds an unsigned request object that
+// the suite publishes at a URI of its own. The provider need fetch it only
+// when it supports request_uri (request_uri_parameter_supported, default
+// true), accepts unsigned objects, and does not require request URIs to be
+// registered in advance (require_request_uri_registration, OIDC Discovery
+// §3; OIDC Core §6.2).
+func (s *scenario) requestURIPremise() error {
+	m := s.run.meta
+	if m.RequestURIParameterSupported != nil && !*m.RequestURIParameterSupported {
+		return nil
+	}
+	if m.RequireRequestURIRegistration {
+		return s.notApplicable("the issuer's discovery document sets require_request_uri_registration, and the suite's request URIs are not registered for the client")
+	}
+	return s.needUnsignedRequestObjects()
+}
+
+func listedValues(values []string) string {
+	if len(values) == 0 {
+		return " (the list is absent or empty)"
+	}
+	return " (it lists " + strings.Join(values, ", ") + ")"
 }
 
 // requestObject is an unsigned request object (OIDC Core §6.1, alg none)
