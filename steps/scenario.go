@@ -42,6 +42,9 @@ type scenario struct {
 	tls           *tlsOutcome
 	logoutURI     string // the post_logout_redirect_uri of the logout request
 	shotTaken     bool   // a failing step's screenshot is in the report
+	// lastRequestedScope is the scope of the last token request that
+	// named one.
+	lastRequestedScope string
 }
 
 // authRequest is an authorization request under construction.

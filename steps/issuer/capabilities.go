@@ -142,10 +142,12 @@ var needs = []need{
 	{"rfc8414", SourceDiscovery,
 		func(m *Metadata, _ string) bool { return m.OAuthServer != nil },
 		func(m *Metadata, _ string) string {
+			// RFC 8414 §5: OpenID Connect discovery may stand in for it.
+			const optional = " (optional for a provider serving OpenID Connect discovery, RFC 8414 §5)"
 			if m.OAuthServerErr != nil {
-				return "the issuer serves no RFC 8414 metadata at the path-inserted URL: " + m.OAuthServerErr.Error()
+				return "the issuer serves no RFC 8414 metadata at the path-inserted URL: " + m.OAuthServerErr.Error() + optional
 			}
-			return "the issuer serves no RFC 8414 authorization server metadata"
+			return "the issuer serves no RFC 8414 authorization server metadata" + optional
 		}},
 	{"scope:", SourceDiscovery,
 		func(m *Metadata, s string) bool { return slices.Contains(m.ScopesSupported, s) },
