@@ -216,6 +216,7 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
 
   @needs:request_object @OIDCC-6.1 @oidf:oidcc-ensure-request-object-with-redirect-uri
   Scenario: The redirect_uri of a request object wins over the query's
+    Given the provider accepts unsigned request objects, if it supports request objects
     When the client sends an authorization request with scope "openid"
     And the request carries its parameters in an unsigned request object
     And the request's redirect_uri is changed by "an extra path"
@@ -225,6 +226,7 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
 
   @OIDCC-6.1 @OIDCC-6.2 @oidf:oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported
   Scenario: An unsigned request object is processed or refused as unsupported
+    Given the provider accepts unsigned request objects, if it supports request objects
     When the client sends an authorization request with scope "openid"
     And the request carries its parameters in an unsigned request object
     And the user logs in and approves the request
@@ -232,6 +234,7 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
 
   @OIDCC-6.2 @oidf:oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported
   Scenario: A request_uri is processed or refused as unsupported
+    Given the provider accepts unregistered request_uri values, if it supports request_uri
     When the client sends an authorization request with scope "openid"
     And the request carries its parameters by reference in a request_uri
     And the user logs in and approves the request

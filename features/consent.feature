@@ -15,7 +15,7 @@ Feature: Login and consent outcomes
     And the authorization response echoes the state exactly
     And the authorization response has no "code"
 
-  @needs:user:valid @OIDCC-3.1.2.1
+  @should @needs:user:valid @OIDCC-3.1.2.1
   Scenario: prompt=consent shows the consent page or returns an error
     Given the user has authorized the client with scope "openid profile"
     When the client sends an authorization request with scope "openid profile"

@@ -51,8 +51,12 @@ Feature: PKCE with a public client
     And the client exchanges the code if it got one
     Then the authorization was refused or the token response has error one of "invalid_grant", "invalid_request"
 
-  @RFC7636-4.4.1
-  Scenario: The plain method is refused when the provider only supports S256
+  # A provider that accepts plain although discovery does not list it may
+  # well support plain: its discovery document is then inaccurate (a
+  # warning), and RFC 7636 §4.4.1 (refuse an unsupported method) does not
+  # apply.
+  @should @RFC7636-4.4.1 @RFC8414-2
+  Scenario: The plain method, which discovery does not list, is refused
     Given the provider does not list "plain" in "code_challenge_methods_supported"
     When the client sends an authorization request with scope "openid"
     And the request uses PKCE with method "plain"
@@ -63,4 +67,19 @@ Feature: PKCE with a public client
   Scenario: A public client without PKCE is refused
     When the client sends an authorization request with scope "openid"
     And the user logs in and approves the request
-    Then the authorization response has error "invalid_request"
+    And the client exchanges the code if it got one
+    Then the authorization was refused or the token response has error one of "invalid_request", "invalid_grant"
+
+  @needs:refresh_token @needs:offline_access @RFC9700-4.14.2 @RFC6749-10.4
+  Scenario: A public client's refresh token is rotated and the previous one refused
+    When the client sends an authorization request with scope "openid offline_access"
+    And the request uses PKCE with method "S256"
+    And the user logs in and approves the request
+    And the client exchanges the code
+    Then the response status is 200
+    When the client refreshes the tokens
+    Then the response status is 200
+    And the provider rotated the refresh token
+    When the client refreshes with the previous refresh token
+    Then the response status is 400
+    And the response error is "invalid_grant"

@@ -3,11 +3,11 @@ Feature: Token revocation (RFC 7009)
   A client tells the provider that it no longer needs a token.
 
   @needs:client:revoker @needs:client_credentials @RFC7009-2.2
-  Scenario: Revoking an access token answers 200
+  Scenario: Revoking an access token answers 200, or unsupported_token_type
     Given the revoking client
     And the client has a token from the client credentials grant
     When the client revokes the access token
-    Then the response status is 200
+    Then the token was revoked, or refused as a type the provider does not revoke
 
   @needs:client:revoker @RFC7009-2.2
   Scenario: Revoking an unknown token answers 200

@@ -25,6 +25,7 @@ Feature: Single sign-on session, prompt and max_age
   @needs:prompt_none @OIDCC-3.1.2.1 @oidf:oidcc-prompt-none-logged-in
   Scenario: prompt=none with a session returns a code without any page
     Given the user has authorized the client with scope "openid"
+    And the provider has kept the user signed in
     When the client sends an authorization request with scope "openid"
     And the request has "prompt" set to "none"
     And the browser opens the authorization request
@@ -65,6 +66,7 @@ Feature: Single sign-on session, prompt and max_age
   @needs:prompt_none @OIDCC-3.1.2.1 @oidf:oidcc-id-token-hint
   Scenario: prompt=none with the id_token_hint of the session's user returns a code
     Given the user has authorized the client with scope "openid"
+    And the provider has kept the user signed in
     When the client sends an authorization request with scope "openid"
     And the request has "prompt" set to "none"
     And the request has the first ID token as "id_token_hint"

@@ -607,7 +607,7 @@ func Faults() []Fault {
 			},
 		},
 		{
-			Name: "rs-accepts-alg-none", Tags: "@RFC6750-3.1",
+			Name: "rs-accepts-alg-none", Tags: "@RFC6750-3",
 			Description: "the resource server accepts unsigned tokens",
 			inject: func(b *broken) {
 				b.middleware("resserver", acceptAt(func(r *http.Request) bool {
@@ -619,7 +619,7 @@ func Faults() []Fault {
 			},
 		},
 		{
-			Name: "rs-ignores-scope", Tags: "@RFC6750-3.1",
+			Name: "rs-ignores-scope", Tags: "@RFC6750-3",
 			Description: "the resource server serves tokens without the required scope",
 			inject: func(b *broken) {
 				b.middleware("resserver", rewrite(func(*http.Request) bool { return true }, func(_ *http.Request, c *captured) {
