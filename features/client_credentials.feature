@@ -35,7 +35,7 @@ Feature: Client credentials (IRIS flow b)
 
   @RFC6749-5.2 @RFC6749-3.3
   Scenario: An unknown scope is refused, or a differing granted scope is stated
-    When the client requests a token with the client credentials grant and scope "oauthtrio-no-such-scope"
+    When the client requests a token with the client credentials grant for its scopes and "oauthtrio-no-such-scope"
     Then the token is refused with "invalid_scope", or a scope that differs from the requested one is stated
 
   @RFC6749-5.2

@@ -393,15 +393,15 @@ func (f *fakeIssuer) token(w http.ResponseWriter, r *http.Request) {
 		requested := p.Get("scope")
 		g := grant{clientID: id, scope: requested}
 		resp := map[string]any{}
-		if requested == "oauthtrio-no-such-scope" {
+		if known, ok := strings.CutSuffix(requested, " oauthtrio-no-such-scope"); ok {
 			switch f.b.scope {
 			case "refuse":
 				writeJSON(w, 400, map[string]string{"error": "invalid_scope"})
 				return
 			case "narrow-stated":
-				g.scope, resp["scope"] = "", ""
+				g.scope, resp["scope"] = known, known
 			case "narrow-silent":
-				g.scope = ""
+				g.scope = known
 			}
 		}
 		at := rand.Text()

@@ -23,6 +23,7 @@ func (s *scenario) registerTokenSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the client requests a token with the client credentials grant$`, s.clientCredentials)
 	sc.Step(`^the client requests a token with the client credentials grant and a wrong secret$`, s.clientCredentialsWrongSecret)
 	sc.Step(`^the client requests a token with the client credentials grant and scope "([^"]*)"$`, s.clientCredentialsScope)
+	sc.Step(`^the client requests a token with the client credentials grant for its scopes and "([^"]*)"$`, s.clientCredentialsScopesAnd)
 	sc.Step(`^the client has a token from the client credentials grant$`, s.hasClientCredentialsToken)
 	sc.Step(`^the client sends a token request with grant_type "([^"]*)"$`, s.tokenRequestWithGrant)
 	sc.Step(`^the client refreshes the tokens$`, s.refresh)
@@ -176,6 +177,17 @@ func (s *scenario) clientCredentialsScope(scope string) error {
 	s.lastRequestedScope = scope
 	_, err := s.tokenRequest(s.clientCredentialsForm(scope), s.client)
 	return err
+}
+
+// clientCredentialsScopesAnd asks for the client's configured scopes and
+// one more: a server that leaves the extra one out still grants the
+// others, so the scope it really granted can be seen (introspection, a JWT
+// access token) and compared with the response's.
+func (s *scenario) clientCredentialsScopesAnd(extra string) error {
+	if err := s.needClient(); err != nil {
+		return err
+	}
+	return s.clientCredentialsScope(strings.TrimSpace(s.client.Scopes.String() + " " + extra))
 }
 
 func (s *scenario) hasClientCredentialsToken() error {
