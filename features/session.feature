@@ -69,6 +69,6 @@ Feature: Single sign-on session, prompt and max_age
     And the provider has kept the user signed in
     When the client sends an authorization request with scope "openid"
     And the request has "prompt" set to "none"
-    And the request has the first ID token as "id_token_hint"
+    And the request has the latest ID token as "id_token_hint"
     And the browser opens the authorization request
     Then the authorization response has a "code"

@@ -52,7 +52,7 @@ func (s *scenario) registerAuthorizeSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the request has a nonce of (\d+) characters$`, s.requestLongNonce)
 	sc.Step(`^the request uses PKCE with method "(S256)" and the verifier "([^"]*)"$`, s.requestPKCEWithVerifier)
 	sc.Step(`^the authorization response has a code or error "([^"]*)"$`, s.callbackCodeOrError)
-	sc.Step(`^the request has the first ID token as "([^"]*)"$`, s.requestFirstIDTokenAs)
+	sc.Step(`^the request has the (first|latest) ID token as "([^"]*)"$`, s.requestIDTokenAs)
 	sc.Step(`^the consent page was shown, or the authorization response has an error$`, s.consentShownOrError)
 	sc.Step(`^the request asks for the essential userinfo claim "([^"]*)"$`, s.requestEssentialUserinfoClaim)
 	sc.Step(`^the authorization response has a "code", or the browser shows an error$`, s.codeOrErrorPage)
@@ -562,15 +562,22 @@ func (s *scenario) callbackCodeOrError(errCode string) error {
 	return nil
 }
 
-func (s *scenario) requestFirstIDTokenAs(param string) error {
+// requestIDTokenAs puts an ID token issued earlier in the scenario into
+// the request: the first one, or the latest, which a provider that honours
+// only the user's newest ID token as a hint still accepts.
+func (s *scenario) requestIDTokenAs(which, param string) error {
 	a, err := s.request()
 	if err != nil {
 		return err
 	}
-	if s.first == nil || s.first.id == "" {
-		return errors.New("the first token response had no ID token")
+	t := s.first
+	if which == "latest" {
+		t = s.tokens
 	}
-	a.params.Set(param, s.first.id)
+	if t == nil || t.id == "" {
+		return fmt.Errorf("the %s token response had no ID token", which)
+	}
+	a.params.Set(param, t.id)
 	return nil
 }
 

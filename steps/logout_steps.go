@@ -30,8 +30,7 @@ const logoutSettle = 3 * time.Second
 // that need a session (prompt=none, id_token_hint, ending a session) are
 // not applicable to a provider that keeps none; OIDC Core does not
 // require one. The observation uses no prompt=none, so a provider that
-// mishandles prompt=none still fails the scenarios about it. The tokens of
-// the first exchange are kept: the second code is not exchanged.
+// mishandles prompt=none still fails the scenarios about it.
 func (s *scenario) providerKeptSession() error {
 	if s.first == nil {
 		return errors.New("no earlier authorization to have a session from (a step like \"Given the user has authorized the client\" is missing)")
@@ -47,6 +46,14 @@ func (s *scenario) providerKeptSession() error {
 		return s.notApplicable("the provider keeps no session the suite can see: a second authorization in the same browser showed the login page again (pages: %s)", strings.Join(s.flow.Trace, " → "))
 	case s.callback == nil || s.callback.Get("code") == "":
 		return s.notApplicable("the provider keeps no session the suite can see: a second authorization in the same browser returned no code (%s)", redactCallback(s.callback))
+	}
+	// The second code is exchanged, so that the latest tokens are those of
+	// the session as it is now (a logout hint, an id_token_hint).
+	if err := s.exchangeCode(); err != nil {
+		return err
+	}
+	if s.resp.status != 200 {
+		return fmt.Errorf("the code of the second authorization was not exchanged: %s", s.resp)
 	}
 	return nil
 }
