@@ -94,6 +94,18 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 			return nil, fmt.Errorf("browser: artifacts directory: %w", err)
 		}
 	}
+	b, err := launch(ctx, opts)
+	if err != nil && ctx.Err() == nil {
+		// A start that fails on a loaded machine (the process exits
+		// before it prints its DevTools address) usually succeeds on a
+		// second try; a program that cannot run fails twice.
+		b, err = launch(ctx, opts)
+	}
+	return b, err
+}
+
+// launch starts one Chromium process with a fresh profile.
+func launch(ctx context.Context, opts Options) (*Browser, error) {
 	// A fresh profile per run: no cookies, caches or settings leak from an
 	// earlier run into this one.
 	dir, err := os.MkdirTemp("", "oauthtrio-chromium-")
