@@ -16,14 +16,7 @@ var update = flag.Bool("update", false, "rewrite COVERAGE.md from requirements.y
 // reason, when a scenario cites a section the catalogue lacks, and when an
 // entry is malformed.
 func TestRequirementsCatalogue(t *testing.T) {
-	reqs, err := Requirements()
-	if err != nil {
-		t.Fatal(err)
-	}
-	scenarios, err := Scenarios(Files)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reqs, scenarios := loadCatalogue(t)
 	for _, problem := range catalogueProblems(reqs, scenarios) {
 		t.Error(problem)
 	}
@@ -83,14 +76,7 @@ func catalogueProblems(reqs []Requirement, scenarios []Scenario) []string {
 // TestCoverageTable checks that COVERAGE.md is the table the catalogue and
 // the features make; -update rewrites it.
 func TestCoverageTable(t *testing.T) {
-	reqs, err := Requirements()
-	if err != nil {
-		t.Fatal(err)
-	}
-	scenarios, err := Scenarios(Files)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reqs, scenarios := loadCatalogue(t)
 	want := coverageTable(reqs, scenarios)
 	if *update {
 		if err := os.WriteFile("COVERAGE.md", want, 0o644); err != nil {
@@ -184,4 +170,18 @@ func rolesTable(scenarios []Scenario) []byte {
 		fmt.Fprintf(&b, "| `%s` | %d | %s |\n", k, len(list), strings.ReplaceAll(strings.Join(list, "; "), "|", "\\|"))
 	}
 	return b.Bytes()
+}
+
+// loadCatalogue reads requirements.yaml and the shipped features.
+func loadCatalogue(t *testing.T) ([]Requirement, []Scenario) {
+	t.Helper()
+	reqs, err := Requirements()
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenarios, err := Scenarios(Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reqs, scenarios
 }

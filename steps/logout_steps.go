@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cucumber/godog"
+	"github.com/oauthtrio/oauthtrio/steps/report"
 )
 
 // registerLogoutSteps registers the RP-initiated logout steps.
@@ -105,7 +106,7 @@ func (s *scenario) sentBackWithState(state string) error {
 		return err
 	}
 	if u.Query().Get("state") != state {
-		return fmt.Errorf("the post-logout redirect %s does not carry state %q", redactURL(got), state)
+		return fmt.Errorf("the post-logout redirect %s does not carry state %q", report.RedactURL(got), state)
 	}
 	return nil
 }
@@ -117,7 +118,7 @@ func (s *scenario) sentBackWithState(state string) error {
 func (s *scenario) notSentToPostLogout() error {
 	got, err := s.waitForURL(s.logoutURI, logoutSettle)
 	if err == nil {
-		return fmt.Errorf("the provider redirected the browser to %s", redactURL(got))
+		return fmt.Errorf("the provider redirected the browser to %s", report.RedactURL(got))
 	}
 	if errors.Is(err, context.Canceled) {
 		return err
@@ -137,20 +138,4 @@ func (s *scenario) waitForURL(prefix string, d time.Duration) (string, error) {
 	sess.SetActionTimeout(d)
 	defer sess.SetActionTimeout(prev)
 	return sess.WaitForURLPrefix(prefix)
-}
-
-// redactURL drops the query's values, which may carry tokens.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	q := u.Query()
-	for k := range q {
-		if k != "state" {
-			q.Set(k, "…")
-		}
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
 }

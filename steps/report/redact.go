@@ -75,9 +75,9 @@ func redactPairs(raw string) string {
 	return strings.Join(pairs, "&")
 }
 
-// redactURL redacts a URL's query and fragment parameters and drops any
+// RedactURL redacts a URL's query and fragment parameters and drops any
 // password in it.
-func redactURL(raw string) string {
+func RedactURL(raw string) string {
 	rest, frag, hasFrag := strings.Cut(raw, "#")
 	base, query, hasQuery := strings.Cut(rest, "?")
 	if u, err := url.Parse(base); err == nil && u.User != nil {
@@ -212,7 +212,7 @@ func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
 func (r *Report) redactExchange(e Exchange) Exchange {
 	max := r.MaxBodyBytes
-	e.URL = r.scrub(redactURL(e.URL))
+	e.URL = r.scrub(RedactURL(e.URL))
 	e.RequestHeaders = r.scrubHeaders(redactHeaders(e.RequestHeaders))
 	e.ResponseHeaders = r.scrubHeaders(redactHeaders(e.ResponseHeaders))
 	e.RequestBody = truncate(r.scrub(redactBody(e.RequestHeaders.Get("Content-Type"), []byte(e.RequestBody))), max)

@@ -289,7 +289,7 @@ func (s *Scenario) Step(keyword, text string, status StepStatus, err error, d ti
 func (s *Scenario) Note(format string, args ...any) {
 	// URLs in a note (the pages a login went through) carry codes and
 	// tokens in their queries: redact them as the exchanges are.
-	n := s.r.scrub(urlInText.ReplaceAllStringFunc(fmt.Sprintf(format, args...), redactURL))
+	n := s.r.scrub(urlInText.ReplaceAllStringFunc(fmt.Sprintf(format, args...), RedactURL))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rec.Notes = append(s.rec.Notes, n)
