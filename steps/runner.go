@@ -55,9 +55,11 @@ type Options struct {
 	Progress ProgressStyle
 	// Color colours the progress (the caller decides: a terminal, no NO_COLOR).
 	Color bool
-	// Output receives progress and the summary (default stdout).
+	// Output receives progress and the summary (default stdout, or the
+	// test's log with TestingT).
 	Output io.Writer
-	// TestingT runs the scenarios as subtests of a test.
+	// TestingT runs each scenario as a subtest of this test, with the
+	// verdict as its outcome (see subtests); go test's -run selects them.
 	TestingT *testing.T
 	// ChromiumPath overrides the Chromium executable.
 	ChromiumPath string
@@ -88,6 +90,7 @@ type run struct {
 	ctx       context.Context
 	artifacts string
 	progress  *progress
+	subtests  *subtests // nil unless the run is a test's
 }
 
 // issuerID is the issuer identifier the suite expects: the configured
@@ -110,7 +113,11 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 	if cfg == nil {
 		return nil, errors.New("no issuer configuration")
 	}
-	if opts.Output == nil {
+	switch {
+	case opts.Output != nil:
+	case opts.TestingT != nil:
+		opts.Output = newTestOutput(opts.TestingT)
+	default:
 		opts.Output = os.Stdout
 	}
 	if opts.Features == nil {
@@ -131,6 +138,9 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 	}
 	r := &run{ctx: ctx, listeners: map[string]*callback.Listener{}}
 	defer r.close()
+	if opts.TestingT != nil {
+		r.subtests = newSubtests(opts.TestingT)
+	}
 
 	cfg = cfg.Clone()
 	cfg.ApplyDefaults()
@@ -157,7 +167,12 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 		return nil, fmt.Errorf("the tag expression %q selects no scenario (tags are matched exactly, e.g. @RFC6749-4.1.2 or @needs:pkce_s256)", opts.Tags)
 	}
 	for _, na := range plan.notApplicable {
-		r.rep.AddNotApplicable(na.name, na.feature, na.tags, na.reason).SetFeatureURI(na.uri)
+		record := func() { r.rep.AddNotApplicable(na.name, na.feature, na.tags, na.reason).SetFeatureURI(na.uri) }
+		if r.subtests != nil {
+			r.subtests.notApplicable(na.name, na.reason, record)
+		} else {
+			record()
+		}
 	}
 	tags := plan.exclude
 	if godogTags != "" {
@@ -185,7 +200,6 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 		Concurrency:    opts.Concurrency,
 		Strict:         true,
 		NoColors:       true,
-		TestingT:       opts.TestingT,
 		DefaultContext: ctx,
 	}
 	suite := godog.TestSuite{
@@ -203,6 +217,7 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 	r.progress = newProgress(say, opts.Progress, opts.Color)
 	r.rep.OnFinish = r.progress.scenarioDone
 	interrupted := r.runSuite(suite, opts.TestingT != nil)
+	r.subtests.end()
 	r.progress.end()
 
 	if opts.ReportDir != "" {

@@ -58,6 +58,7 @@ type authRequest struct {
 }
 
 func (r *run) initializeScenario(sc *godog.ScenarioContext) {
+	r.subtests.attachStart(sc)
 	r.rep.Attach(sc)
 	s := &scenario{run: r}
 	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
@@ -108,6 +109,7 @@ func (r *run) initializeScenario(sc *godog.ScenarioContext) {
 	s.registerTLSSteps(sc)
 	s.registerLogoutSteps(sc)
 	s.registerAssertSteps(sc)
+	r.subtests.attachVerdict(sc)
 }
 
 // notApplicable ends a scenario whose premise the target does not meet.

@@ -1,11 +1,9 @@
 package steps
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/oauthtrio/oauthtrio/steps/browser"
@@ -48,26 +46,5 @@ func TestSuiteAgainstReference(t *testing.T) {
 	}
 	if res.Failed {
 		t.Errorf("MUST scenarios failed; see %s", filepath.Join(dir, "report.html"))
-	}
-}
-
-// testOutput sends the suite's console output to the test log, a line at
-// a time (godog's progress writes one character per step).
-type testOutput struct {
-	t   *testing.T
-	buf *bytes.Buffer
-}
-
-func newTestOutput(t *testing.T) testOutput { return testOutput{t: t, buf: &bytes.Buffer{}} }
-
-func (o testOutput) Write(p []byte) (int, error) {
-	o.buf.Write(p)
-	for {
-		line, err := o.buf.ReadString('\n')
-		if err != nil {
-			o.buf.WriteString(line)
-			return len(p), nil
-		}
-		o.t.Log(strings.TrimRight(line, "\n"))
 	}
 }

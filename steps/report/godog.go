@@ -23,6 +23,9 @@ import (
 // failures as failures; decide the run's result with Failed instead.
 func (r *Report) Attach(sc *godog.ScenarioContext) {
 	sc.Before(func(ctx context.Context, p *godog.Scenario) (context.Context, error) {
+		if deselected(ctx) {
+			return ctx, nil
+		}
 		tags := make([]string, 0, len(p.Tags))
 		for _, t := range p.Tags {
 			tags = append(tags, t.Name)
@@ -74,6 +77,20 @@ func (r *Report) Attach(sc *godog.ScenarioContext) {
 		}
 		return ctx, nil
 	})
+}
+
+type deselectedKey struct{}
+
+// Deselect marks the scenario starting in ctx as left out of the run by
+// its caller (a go test -run pattern): Attach records nothing of it.
+// Call it from a Before hook registered ahead of Attach.
+func Deselect(ctx context.Context) context.Context {
+	return context.WithValue(ctx, deselectedKey{}, true)
+}
+
+func deselected(ctx context.Context) bool {
+	v, _ := ctx.Value(deselectedKey{}).(bool)
+	return v
 }
 
 // NotApplicable marks the scenario in ctx as not applicable and returns

@@ -240,7 +240,7 @@ func (r *Report) junit(w io.Writer) error {
 		tc.Properties = &junitProps{Props: []junitProp{{"status", string(s.Status)}, {"level", s.Level()}, {"tags", strings.Join(s.Tags, " ")}}}
 		switch s.Status {
 		case StatusFailed:
-			tc.Failure = &junitFailure{Message: firstLine(s.Error), Type: "MUST", Body: stepsText(s)}
+			tc.Failure = &junitFailure{Message: firstLine(s.Error), Type: "MUST", Body: s.StepsText()}
 			suite.Failures++
 		case StatusNotApplicable:
 			tc.Skipped = &junitSkipped{Message: "not applicable: " + s.Reason}
@@ -252,7 +252,7 @@ func (r *Report) junit(w io.Writer) error {
 			tc.Skipped = &junitSkipped{Message: "INTERRUPTED, not run: " + s.Reason}
 			suite.Skipped++
 		case StatusWarning:
-			tc.SystemOut = &junitSystemOut{Body: "WARNING (SHOULD): " + s.Error + "\n\n" + stepsText(s)}
+			tc.SystemOut = &junitSystemOut{Body: "WARNING (SHOULD): " + s.Error + "\n\n" + s.StepsText()}
 		}
 		if s.UnexpectedPass {
 			tc.SystemOut = &junitSystemOut{Body: s.Reason}
@@ -294,7 +294,9 @@ func (r *Report) junit(w io.Writer) error {
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
-func stepsText(s ScenarioRecord) string {
+// StepsText lists the scenario's steps with their status and errors, as
+// the JUnit failure body does.
+func (s ScenarioRecord) StepsText() string {
 	var b strings.Builder
 	for _, st := range s.Steps {
 		fmt.Fprintf(&b, "%-9s %s %s\n", "["+string(st.Status)+"]", st.Keyword, st.Text)
