@@ -1,9 +1,14 @@
 package conformance_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/oauthtrio/oauthtrio/steps/conformance"
@@ -54,5 +59,75 @@ func TestRun(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// goTestEvent is a line of go test -json (go doc test2json).
+type goTestEvent struct {
+	Action string
+	Test   string
+	Output string
+}
+
+// go test -run 'TestConformance/<fragment>' selects scenarios by name: a
+// user's test (testdata/usertest) run with a pattern naming four
+// scenarios runs exactly those four, and their subtests' outcomes are
+// the verdicts: a pass, a warning (passes, logged), a MUST failure
+// (fails) and a not-applicable scenario (skipped with the reason).
+func TestGoTestRunSelectsScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a test package; skipped with -short")
+	}
+	cmd := exec.Command("go", "test", "-count=1", "-json",
+		"-run", "TestConformance/(publishes its keys|documentation|device flow|claims parameter)",
+		"./testdata/usertest")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	// The MUST failure fails the user's test: exit status 1 is expected.
+	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 1) {
+		t.Fatalf("go test: %v\n%s", err, stderr.String())
+	}
+	results := map[string]string{}
+	logs := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var ev goTestEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("go test -json: %v: %s", err, sc.Text())
+		}
+		name, ok := strings.CutPrefix(ev.Test, "TestConformance/")
+		if !ok {
+			continue
+		}
+		switch ev.Action {
+		case "pass", "fail", "skip":
+			results[name] = ev.Action
+		case "output":
+			logs[name] += ev.Output
+		}
+	}
+	want := map[string]struct{ result, log string }{
+		"Our_issuer_publishes_its_keys":                                      {"pass", ""},
+		"Our_issuer_links_its_documentation":                                 {"pass", "warning, SHOULD"},
+		"Our_issuer_offers_the_device_flow":                                  {"fail", "MUST"},
+		"An_essential_claim_asked_for_with_the_claims_parameter_is_returned": {"skip", "not applicable: claims_parameter"},
+	}
+	for name, w := range want {
+		if results[name] != w.result {
+			t.Errorf("%s: %q, want %q\n%s", name, results[name], w.result, logs[name])
+		}
+		if !strings.Contains(logs[name], w.log) {
+			t.Errorf("%s: the log lacks %q:\n%s", name, w.log, logs[name])
+		}
+	}
+	for name := range results {
+		if _, ok := want[name]; !ok {
+			t.Errorf("%s ran, though the -run pattern does not select it", name)
+		}
+	}
+	if t.Failed() {
+		t.Logf("go test -json:\n%s\n%s", out, stderr.String())
 	}
 }
