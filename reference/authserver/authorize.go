@@ -441,6 +441,7 @@ func (s *Server) userSession(ctx context.Context, auth *Authorization, id *Ident
 	for k, v := range id.Properties {
 		c.Extra[k] = v
 	}
+	addCustomClaims(c.Extra, id.User, auth.GrantedScopes)
 
 	at := sess.AccessTokenClaims
 	at.Subject = id.Subject

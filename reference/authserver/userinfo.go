@@ -38,6 +38,25 @@ var scopeClaims = map[string][]string{
 	"email":   {"email", "email_verified"},
 }
 
+// customClaimsScope is the scope that releases a user's custom claims
+// (store.User.Claims), in the ID token and at UserInfo: they are part of
+// the user's profile (OIDC Core §5.4), and a client that asks for profile
+// gets them without a scope of their own to register.
+const customClaimsScope = "profile"
+
+// addCustomClaims adds the user's custom claims to claims when scopes
+// grant them; a claim already set (sub, azp, a standard claim) is kept.
+func addCustomClaims(claims map[string]any, u *store.User, scopes []string) {
+	if !slices.Contains(scopes, customClaimsScope) {
+		return
+	}
+	for k, v := range u.Claims {
+		if _, taken := claims[k]; !taken {
+			claims[k] = v
+		}
+	}
+}
+
 // claimsSupported lists every claim this server can return.
 var claimsSupported = []string{
 	"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "sid",
@@ -100,6 +119,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	claims["sub"] = sess.GetSubject()
+	addCustomClaims(claims, user, ar.GetGrantedScopes())
 	writeJSON(w, http.StatusOK, claims)
 }
 

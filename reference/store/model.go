@@ -46,6 +46,10 @@ type User struct {
 	EmailVerified bool      `json:"email_verified"`
 	PhoneNumber   string    `json:"phone_number,omitempty"`
 	UpdatedAt     time.Time `json:"updated_at"`
+	// Claims are the user's custom claims (groups, roles, a tenant),
+	// released with the profile scope; their names are none of the
+	// registered or standard claims (fixture validation sees to it).
+	Claims map[string]any `json:"claims,omitempty"`
 }
 
 // LoginSession is the server side of the authorization server's login
