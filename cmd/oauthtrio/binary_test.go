@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
+	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/oauthtrio/oauthtrio/reference/front"
+	"github.com/oauthtrio/oauthtrio/reference/triotest"
 	"github.com/oauthtrio/oauthtrio/steps/browser"
 )
 
@@ -186,4 +194,178 @@ func runWithin(t *testing.T, cmd *exec.Cmd, limit time.Duration) int {
 		t.Fatalf("still running after %s", limit)
 	}
 	return -1
+}
+
+// The built binary needs nothing from the repository (what go install
+// leaves is all a user has): from an empty working directory, check
+// --help prints its usage, serve starts with a fixtures file giving a
+// user custom claims, releases them in the ID token and at UserInfo, and
+// stops cleanly on SIGTERM, and a check with a tag selection runs the
+// embedded features against the embedded reference.
+func TestBinaryRunsAnywhere(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs oauthtrio; skipped with -short")
+	}
+	bin := builtBinary(t)
+	work := t.TempDir()
+	command := func(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = work
+		// No per-user state of the machine's either.
+		cmd.Env = append(os.Environ(), "HOME="+work, "XDG_STATE_HOME="+filepath.Join(work, "state"))
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		return cmd, &stdout, &stderr
+	}
+
+	t.Run("check --help", func(t *testing.T) {
+		cmd, stdout, stderr := command("check", "--help")
+		if code := runWithin(t, cmd, 30*time.Second); code != 0 {
+			t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+		}
+		if !strings.Contains(stdout.String(), "oauthtrio check [flags]") {
+			t.Errorf("no usage:\n%s", stdout)
+		}
+	})
+
+	t.Run("serve", func(t *testing.T) {
+		fixtures := filepath.Join(work, "users.yaml")
+		if err := os.WriteFile(fixtures, []byte(customClaimsFixtures), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		state := filepath.Join(work, "serve-state")
+		cmd, _, stderr := command("serve", "--addr", "127.0.0.1:0", "--state", state, "--fixtures", fixtures)
+		cmd.Stdout = nil
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Process.Kill()
+		base := readBanner(t, stdout, stderr)
+		go io.Copy(io.Discard, stdout)
+
+		pool, err := front.CertPool(filepath.Join(state, front.CertFileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 15 * time.Second}
+		id, info := signInWithClaims(t, hc, base+"/authserver/oauth2")
+		for where, claims := range map[string]map[string]any{"ID token": id, "UserInfo": info} {
+			if got, _ := json.Marshal(claims["groups"]); string(got) != `["admins","devs"]` {
+				t.Errorf("%s: groups = %s, want [\"admins\",\"devs\"]; claims: %v", where, got, claims)
+			}
+		}
+
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if code := runWithin(t, cmd, 30*time.Second); code != 0 {
+			t.Errorf("serve exited %d after SIGTERM; stderr:\n%s", code, stderr)
+		}
+	})
+
+	t.Run("check --tags", func(t *testing.T) {
+		cmd, stdout, stderr := command("check", "--tags", "@needs:discovery", "--report", "reports", "--quiet")
+		if code := runWithin(t, cmd, 2*time.Minute); code != 0 {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+		if !strings.Contains(stdout.String(), " 0 failed") || !strings.Contains(stdout.String(), "Result: PASSED") {
+			t.Errorf("no passing summary:\n%s", stdout)
+		}
+		for _, name := range []string{"report.html", "junit.xml", "cucumber.json"} {
+			if _, err := os.Stat(filepath.Join(work, "reports", name)); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+}
+
+// customClaimsFixtures give alice custom claims, beside the two clients
+// the trio's own parts sign in with.
+const customClaimsFixtures = `
+users:
+  - username: alice
+    password: wonderland
+    claims:
+      groups: [admins, devs]
+clients:
+  - client_id: my-app
+    role: web_client
+    client_secret: my-app-secret
+    redirect_uris: ["http://127.0.0.1:9/callback"]
+    grant_types: [authorization_code]
+    response_types: [code]
+    scopes: [openid, profile]
+  - client_id: resserver
+    role: resource_server
+    client_secret: resserver-secret
+    may_introspect: true
+`
+
+// readBanner reads serve's banner up to "Press Ctrl+C to stop." and
+// returns the public URL it announces.
+func readBanner(t *testing.T, stdout io.Reader, stderr *bytes.Buffer) string {
+	t.Helper()
+	var banner bytes.Buffer
+	r := bufio.NewReader(io.TeeReader(stdout, &banner))
+	base := ""
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("serve stopped before it was ready: %v\nstdout:\n%s\nstderr:\n%s", err, banner.String(), stderr)
+		}
+		if rest, ok := strings.CutPrefix(line, "oauthtrio is serving on "); ok {
+			base, _, _ = strings.Cut(rest, " ")
+		}
+		if strings.HasPrefix(line, "Press Ctrl+C to stop.") {
+			break
+		}
+	}
+	if base == "" {
+		t.Fatalf("the banner names no URL:\n%s", banner.String())
+	}
+	return base
+}
+
+// signInWithClaims signs alice in to my-app at issuer (the code flow
+// with PKCE) and returns the ID token's claims and UserInfo's.
+func signInWithClaims(t *testing.T, hc *http.Client, issuer string) (id, userinfo map[string]any) {
+	t.Helper()
+	ctx := oidc.ClientContext(t.Context(), hc)
+	provider, err := oidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := oauth2.Config{
+		ClientID: "my-app", ClientSecret: "my-app-secret", Endpoint: provider.Endpoint(),
+		RedirectURL: "http://127.0.0.1:9/callback", Scopes: []string{oidc.ScopeOpenID, "profile"},
+	}
+	verifier := oauth2.GenerateVerifier()
+	callback, err := triotest.SignIn(ctx, hc, app.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier)), "alice", "wonderland")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := app.Exchange(ctx, callback.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := token.Extra("id_token").(string)
+	idt, err := provider.Verifier(&oidc.Config{ClientID: "my-app"}).Verify(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idt.Claims(&id); err != nil {
+		t.Fatal(err)
+	}
+	info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := info.Claims(&userinfo); err != nil {
+		t.Fatal(err)
+	}
+	return id, userinfo
 }
