@@ -9,9 +9,8 @@ import (
 	"github.com/oauthtrio/oauthtrio/reference/triotest"
 )
 
-// The README's example: a client signs a user in against the test issuer
-// and reads a custom claim from the ID token. README.md shows this
-// function (TestReadmeShowsTheExample keeps them the same).
+// A client signs alice in against the test issuer and reads her custom
+// claim "groups" from the ID token.
 func TestSignInExample(t *testing.T) {
 	srv := triotest.NewServer(t,
 		triotest.WithUser(triotest.User{
