@@ -75,8 +75,7 @@ func TestNodeOIDCProvider(t *testing.T) {
 // runSuiteAgainstPeer runs the whole suite against a started peer with its
 // target configuration and fails on a MUST failure its expected-failures
 // file does not explain. Reports go to $OAUTHTRIO_REPORT_DIR/<name> when
-// set. No TestingT: godog would fail the test on @should warnings and
-// expected failures, which only the report's verdict tells apart.
+// set; the report's verdict (res.Failed) decides.
 func runSuiteAgainstPeer(t *testing.T, name, issuerURL, configPath string) {
 	t.Helper()
 	cfg, err := issuer.LoadConfig(configPath)

@@ -11,6 +11,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/oauthtrio/oauthtrio/reference/trio"
 	"github.com/oauthtrio/oauthtrio/reference/triotest"
 )
 
@@ -158,5 +159,21 @@ func TestCertPoolAndCleanup(t *testing.T) {
 	if resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}).Do(req); err == nil {
 		resp.Body.Close()
 		t.Fatalf("the server still answers after its test ended: HTTP %d", resp.StatusCode)
+	}
+}
+
+// WithTrioConfig reaches the trio's configuration: here the signing
+// algorithm, which discovery then advertises.
+func TestWithTrioConfig(t *testing.T) {
+	srv := triotest.NewServer(t, triotest.WithTrioConfig(func(c *trio.Config) { c.SigningAlgorithm = "ES256" }))
+	provider, err := oidc.NewProvider(oidc.ClientContext(t.Context(), srv.Client()), srv.Issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		Algs []string `json:"id_token_signing_alg_values_supported"`
+	}
+	if err := provider.Claims(&meta); err != nil || len(meta.Algs) != 1 || meta.Algs[0] != "ES256" {
+		t.Fatalf("id_token_signing_alg_values_supported = %v (%v), want [ES256]", meta.Algs, err)
 	}
 }
