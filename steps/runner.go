@@ -167,12 +167,9 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 		return nil, fmt.Errorf("the tag expression %q selects no scenario (tags are matched exactly, e.g. @RFC6749-4.1.2 or @needs:pkce_s256)", opts.Tags)
 	}
 	for _, na := range plan.notApplicable {
-		record := func() { r.rep.AddNotApplicable(na.name, na.feature, na.tags, na.reason).SetFeatureURI(na.uri) }
-		if r.subtests != nil {
-			r.subtests.notApplicable(na.name, na.reason, record)
-		} else {
-			record()
-		}
+		r.subtests.notApplicable(na.name, na.reason, func() {
+			r.rep.AddNotApplicable(na.name, na.feature, na.tags, na.reason).SetFeatureURI(na.uri)
+		})
 	}
 	tags := plan.exclude
 	if godogTags != "" {
