@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,5 +130,64 @@ func TestGoTestRunSelectsScenarios(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("go test -json:\n%s\n%s", out, stderr.String())
+	}
+	t.Run("gotestsum --junitfile", func(t *testing.T) { checkGotestsumJUnit(t, out, want) })
+}
+
+// gotestsum is the go test tool that writes JUnit (gotest.tools/gotestsum).
+const gotestsum = "gotest.tools/gotestsum@v1.13.0"
+
+// checkGotestsumJUnit has gotestsum turn the events into JUnit and checks
+// that each subtest is a test case with its outcome: failed ones carry a
+// <failure>, skipped ones a <skipped>. gotestsum comes from the Go module
+// proxy; without it the check skips, unless OAUTHTRIO_REQUIRE_PEERS=1.
+func checkGotestsumJUnit(t *testing.T, events []byte, want map[string]struct{ result, log string }) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "events.json"), events, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	junit := filepath.Join(dir, "junit.xml")
+	cmd := exec.Command("go", "run", gotestsum, "--junitfile", junit, "--raw-command", "--", "cat", "events.json")
+	cmd.Dir = dir
+	out, runErr := cmd.CombinedOutput()
+	raw, err := os.ReadFile(junit)
+	if err != nil {
+		if os.Getenv("OAUTHTRIO_REQUIRE_PEERS") != "1" {
+			t.Skipf("gotestsum did not run (is the Go module proxy reachable?): %v\n%s", runErr, out)
+		}
+		t.Fatalf("gotestsum: %v\n%s", runErr, out)
+	}
+	var doc struct {
+		Cases []struct {
+			Name    string    `xml:"name,attr"`
+			Failure *struct{} `xml:"failure"`
+			Skipped *struct{} `xml:"skipped"`
+		} `xml:"testsuite>testcase"`
+	}
+	if err := xml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("junit.xml: %v\n%s", err, raw)
+	}
+	got := map[string]string{}
+	for _, c := range doc.Cases {
+		name, ok := strings.CutPrefix(c.Name, "TestConformance/")
+		if !ok {
+			continue
+		}
+		switch {
+		case c.Failure != nil:
+			got[name] = "fail"
+		case c.Skipped != nil:
+			got[name] = "skip"
+		default:
+			got[name] = "pass"
+		}
+	}
+	for name, w := range want {
+		if got[name] != w.result {
+			t.Errorf("JUnit test case %s: %q, want %q", name, got[name], w.result)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("JUnit has %d scenario test cases, want %d:\n%s", len(got), len(want), raw)
 	}
 }
