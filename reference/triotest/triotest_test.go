@@ -10,6 +10,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/oauthtrio/oauthtrio/reference/trio"
 	"github.com/oauthtrio/oauthtrio/reference/triotest"
@@ -175,5 +176,23 @@ func TestWithTrioConfig(t *testing.T) {
 	}
 	if err := provider.Claims(&meta); err != nil || len(meta.Algs) != 1 || meta.Algs[0] != "ES256" {
 		t.Fatalf("id_token_signing_alg_values_supported = %v (%v), want [ES256]", meta.Algs, err)
+	}
+}
+
+// A client's grants and scopes are its own: a service client gets a token
+// by client credentials within its scopes, and no further.
+func TestClientCredentialsClient(t *testing.T) {
+	srv := triotest.NewServer(t, triotest.WithClient(triotest.Client{
+		ID: "batch", Secret: "batch-secret", GrantTypes: []string{"client_credentials"}, Scopes: []string{"my/scope"},
+	}))
+	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, srv.Client())
+	service := clientcredentials.Config{ClientID: "batch", ClientSecret: "batch-secret", TokenURL: srv.Issuer + "/token"}
+	service.Scopes = []string{"my/scope"}
+	if tok, err := service.Token(ctx); err != nil || tok.AccessToken == "" {
+		t.Fatalf("client credentials within the client's scopes: %v", err)
+	}
+	service.Scopes = []string{"openid"}
+	if _, err := service.Token(ctx); err == nil || !strings.Contains(err.Error(), "invalid_scope") {
+		t.Fatalf("a scope outside the client's: %v, want invalid_scope", err)
 	}
 }
