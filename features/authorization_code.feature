@@ -40,7 +40,7 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     And the user logs in and approves the request
     Then the authorization response "iss" is the issuer URL
 
-  @RFC6749-4.1.2 @RFC6749-10.5 @oidf:oidcc-codereuse
+  @negative @RFC6749-4.1.2 @RFC6749-10.5 @oidf:oidcc-codereuse
   Scenario: A code can be used only once
     When the client sends an authorization request with scope "openid"
     And the user logs in and approves the request
@@ -57,7 +57,7 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     And the client exchanges the same code again
     Then the access token from the first exchange is no longer accepted by userinfo
 
-  @RFC6749-4.1.3
+  @negative @RFC6749-4.1.3
   Scenario: The code is bound to the redirect URI of the request
     When the client sends an authorization request with scope "openid"
     And the user logs in and approves the request
@@ -65,7 +65,7 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     Then the response status is 400
     And the response error is "invalid_grant"
 
-  @needs:client:other @RFC6749-4.1.3
+  @negative @needs:client:other @RFC6749-4.1.3
   Scenario: The code is bound to the client it was issued to
     When the client sends an authorization request with scope "openid"
     And the user logs in and approves the request
@@ -104,7 +104,7 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     And the user logs in and approves the request
     Then the authorization response has a "code"
 
-  @RFC6749-3.1.2.4 @RFC6749-4.1.2.1 @RFC9700-4.1.3 @oidf:oidcc-ensure-registered-redirect-uri
+  @negative @RFC6749-3.1.2.4 @RFC6749-4.1.2.1 @RFC9700-4.1.3 @OIDCC-3.1.2.1 @oidf:oidcc-ensure-registered-redirect-uri
   Scenario Outline: An unregistered redirect URI (<change>) gets an error page, never a redirect
     When the client sends an authorization request with scope "openid"
     And the request's redirect_uri is changed by <change>
@@ -119,14 +119,68 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
       | "a prefix only"       |
       | "another scheme"      |
 
-  @RFC6749-4.1.2.1 @oidf:oidcc-response-type-missing
+  @negative @RFC6749-4.1.1 @RFC6749-4.1.2.1 @oidf:oidcc-response-type-missing
   Scenario: A request without response_type is refused
     When the client sends an authorization request with scope "openid"
     And the request has no "response_type"
     And the browser opens the authorization request
     Then the authorization fails with one of "invalid_request", "unsupported_response_type" or an error page
+    And a redirected error echoes the state, names the issuer where it says it does, and carries no token
 
-  @RFC6749-4.1.2 @RFC6749-10.5 @oidf:oidcc-codereuse-30seconds
+  # RFC 6749 §4.1.2.1: without a valid client the provider cannot know
+  # where it may redirect, so it tells the user instead.
+  @negative @RFC6749-4.1.1 @RFC6749-4.1.2.1
+  Scenario: A request without client_id gets an error page, never a redirect
+    When the client sends an authorization request with scope "openid"
+    And the request has no "client_id"
+    And the browser opens the authorization request
+    Then the browser shows an error and is not redirected
+
+  @negative @RFC6749-4.1.2.1
+  Scenario: A request from an unknown client gets an error page, never a redirect
+    When the client sends an authorization request with scope "openid"
+    And the request has "client_id" set to "oauthtrio-no-such-client"
+    And the browser opens the authorization request
+    Then the browser shows an error and is not redirected
+
+  @negative @RFC6749-4.1.2.1 @OIDCC-3.1.2.6
+  Scenario: An unsupported response type is refused with the state and no token
+    When the client sends an authorization request with scope "openid"
+    And the request has "response_type" set to "oauthtrio_unknown_type"
+    And the browser opens the authorization request
+    Then the authorization fails with one of "unsupported_response_type", "invalid_request", "unauthorized_client" or an error page
+    And a redirected error echoes the state, names the issuer where it says it does, and carries no token
+
+  # RFC 6749 §3.1: parameters must not be sent twice, and §4.1.2.1 names a
+  # repeated parameter as an invalid_request.
+  @negative @RFC6749-3.1 @RFC6749-4.1.2.1
+  Scenario: A request with a parameter sent twice is refused
+    When the client sends an authorization request with scope "openid"
+    And the request has "response_type" sent twice
+    And the browser opens the authorization request
+    Then the authorization fails with one of "invalid_request" or an error page
+    And a redirected error echoes the state, names the issuer where it says it does, and carries no token
+
+  # RFC 6749 §3.1.2.3: with several registered redirect URIs the request
+  # must name one, and §3.1.2.4: a missing one is never redirected to.
+  @negative @needs:registration @needs:dynamic_registration @RFC6749-3.1.2.3 @RFC6749-3.1.2.4 @OIDCC-3.1.2.1
+  Scenario: With two registered redirect URIs a request without redirect_uri is refused
+    When the suite registers a copy of the client with a second redirect URI
+    And the client sends an authorization request with scope "openid"
+    And the request has no "redirect_uri"
+    And the browser opens the authorization request
+    Then the browser shows an error and is not redirected
+
+  # RFC 9207 §2: errors are authorization responses too.
+  @negative @needs:iss_parameter @needs:prompt_none @RFC9207-2
+  Scenario: An error response identifies the issuer
+    When the client sends an authorization request with scope "openid"
+    And the request has "prompt" set to "none"
+    And the browser opens the authorization request
+    Then the authorization response has a "error"
+    And the authorization response "iss" is the issuer URL
+
+  @negative @RFC6749-4.1.2 @RFC6749-10.5 @oidf:oidcc-codereuse-30seconds
   Scenario: A code cannot be used again after a while either
     When the client sends an authorization request with scope "openid"
     And the user logs in and approves the request
@@ -136,7 +190,7 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     Then the response status is 400
     And the response error is "invalid_grant"
 
-  @needs:wait:code_expiry @RFC6749-4.1.2 @RFC6749-10.5
+  @negative @needs:wait:code_expiry @RFC6749-4.1.2 @RFC6749-10.5
   Scenario: An expired code is refused
     When the client sends an authorization request with scope "openid"
     And the user logs in and approves the request

@@ -6,7 +6,7 @@ Feature: Login and consent outcomes
   Background:
     Given the web client
 
-  @needs:user:valid @RFC6749-4.1.2.1 @OIDCC-3.1.2.1
+  @negative @needs:user:valid @RFC6749-4.1.2.1 @OIDCC-3.1.2.1
   Scenario: Denied consent returns access_denied with the state
     When the client sends an authorization request with scope "openid profile"
     And the request has "prompt" set to "consent"
@@ -14,6 +14,7 @@ Feature: Login and consent outcomes
     Then the authorization response has error "access_denied"
     And the authorization response echoes the state exactly
     And the authorization response has no "code"
+    And a redirected error echoes the state, names the issuer where it says it does, and carries no token
 
   @should @needs:user:valid @OIDCC-3.1.2.1
   Scenario: prompt=consent shows the consent page or returns an error
@@ -23,9 +24,30 @@ Feature: Login and consent outcomes
     And the user continues in the same browser
     Then the consent page was shown, or the authorization response has an error
 
-  @needs:user:invalid @needs:login_failure @IRIS-ValidateUser @RFC6749-4.1
+  @negative @needs:user:invalid @needs:login_failure @IRIS-ValidateUser @RFC6749-4.1 @OIDCC-3.1.2.3
   Scenario: A wrong password does not authorize
     When the client sends an authorization request with scope "openid"
     And the invalid user tries to log in
     Then the login page shows an error
     And the browser was not redirected to the client
+
+  # OIDC Core §11: the provider must always obtain the user's consent to
+  # a refresh token for offline access. A consent given earlier for other
+  # scopes is not consent to offline access.
+  @negative @needs:user:valid @needs:offline_access @needs:refresh_token @OIDCC-11
+  Scenario: offline_access gives a refresh token only after the user consented to it
+    Given the user has authorized the client with scope "openid"
+    When the client sends an authorization request with scope "openid offline_access"
+    And the request has no "prompt"
+    And the user continues in the same browser
+    And the client exchanges the code if it got one
+    Then a refresh token was issued only if the consent page was shown
+
+  # RFC 6749 §10.12: a login form posted from another site, with the
+  # values a page of that site could know, must not sign the user in.
+  @negative @needs:user:valid @RFC6749-10.12
+  Scenario: The login form refuses a post from another site
+    When the client sends an authorization request with scope "openid"
+    And the suite fetches the login page twice without a browser, as the user and as another site
+    And the other site makes the user's browser post its copy of the login form with the user's password
+    Then the login was refused, where the user's own post of the form is accepted

@@ -15,12 +15,12 @@ Feature: RP-initiated logout
     When the browser opens the logout request with the ID token, the registered post-logout URI and state "logout-1"
     Then the browser is sent back to the post-logout URI with state "logout-1"
 
-  @OIDCRPL-3 @RFC9700-4.11
+  @negative @OIDCRPL-3 @RFC9700-4.11
   Scenario: An unregistered post-logout URI is never redirected to
     When the browser opens the logout request with the ID token, an unregistered post-logout URI and state "logout-2"
     Then the browser is not sent to the post-logout URI
 
-  @OIDCRPL-3 @RFC9700-4.11
+  @negative @OIDCRPL-3 @RFC9700-4.11
   Scenario: Without the ID token as hint no one is sent to the post-logout URI unasked
     When the browser opens the logout request without a hint, the registered post-logout URI and state "logout-3"
     Then the browser is not sent to the post-logout URI
@@ -34,3 +34,11 @@ Feature: RP-initiated logout
     And the request has "prompt" set to "none"
     And the browser opens the authorization request
     Then the authorization response has error one of "login_required", "interaction_required", "consent_required", "account_selection_required"
+
+  # RP-Initiated Logout 1.0 §2: the provider validates that it issued the
+  # id_token_hint; a hint whose signature was altered proves nothing, so
+  # §3 forbids the redirection as if there were no hint.
+  @negative @OIDCRPL-2 @OIDCRPL-3 @RFC9700-4.11
+  Scenario: A forged ID token as hint sends no one to the post-logout URI
+    When the browser opens the logout request with a forged ID token, the registered post-logout URI and state "logout-5"
+    Then the browser is not sent to the post-logout URI

@@ -15,7 +15,7 @@ Feature: PKCE with a public client
     Then the response status is 200
     And the response has a string "access_token"
 
-  @RFC7636-4.6
+  @negative @RFC7636-4.6
   Scenario: A wrong verifier is refused
     When the client sends an authorization request with scope "openid"
     And the request uses PKCE with method "S256"
@@ -24,7 +24,7 @@ Feature: PKCE with a public client
     Then the response status is 400
     And the response error is "invalid_grant"
 
-  @RFC7636-4.6 @RFC9700-2.1.1
+  @negative @RFC7636-4.6 @RFC9700-2.1.1
   Scenario: A code obtained with a challenge is not redeemed without the verifier
     When the client sends an authorization request with scope "openid"
     And the request uses PKCE with method "S256"
@@ -33,7 +33,7 @@ Feature: PKCE with a public client
     Then the response status is 400
     And the response error is one of "invalid_grant", "invalid_request"
 
-  @RFC9700-2.1.1
+  @negative @RFC9700-2.1.1
   Scenario: A code_verifier is refused when the request had no challenge
     When the client sends an authorization request with scope "openid"
     And the request uses PKCE with method "S256"
@@ -43,7 +43,7 @@ Feature: PKCE with a public client
     And the client exchanges the code if it got one
     Then the authorization was refused or the token response has error one of "invalid_grant", "invalid_request"
 
-  @should @RFC7636-4.1
+  @should @negative @RFC7636-4.1
   Scenario: A verifier shorter than 43 characters is refused
     When the client sends an authorization request with scope "openid"
     And the request uses PKCE with method "S256" and the verifier "too-short-verifier"
@@ -55,7 +55,7 @@ Feature: PKCE with a public client
   # well support plain: its discovery document is then inaccurate (a
   # warning), and RFC 7636 §4.4.1 (refuse an unsupported method) does not
   # apply.
-  @should @RFC7636-4.4.1 @RFC8414-2
+  @should @negative @RFC7636-4.4.1 @RFC8414-2
   Scenario: The plain method, which discovery does not list, is refused
     Given the provider does not list "plain" in "code_challenge_methods_supported"
     When the client sends an authorization request with scope "openid"
@@ -63,14 +63,14 @@ Feature: PKCE with a public client
     And the user logs in and approves the request
     Then the authorization response has error "invalid_request"
 
-  @should @RFC9700-2.1.1
+  @should @negative @RFC9700-2.1.1
   Scenario: A public client without PKCE is refused
     When the client sends an authorization request with scope "openid"
     And the user logs in and approves the request
     And the client exchanges the code if it got one
     Then the authorization was refused or the token response has error one of "invalid_request", "invalid_grant"
 
-  @needs:refresh_token @needs:offline_access @RFC9700-4.14.2 @RFC6749-10.4
+  @negative @needs:refresh_token @needs:offline_access @RFC9700-4.14.2 @RFC6749-10.4
   Scenario: A public client's refresh token is rotated and the previous one refused
     When the client sends an authorization request with scope "openid offline_access"
     And the request uses PKCE with method "S256"
@@ -83,3 +83,13 @@ Feature: PKCE with a public client
     When the client refreshes with the previous refresh token
     Then the response status is 400
     And the response error is "invalid_grant"
+
+  # RFC 7636 §4.4.1: a server that requires PKCE of a public client
+  # refuses a request without a challenge by redirecting invalid_request.
+  # Whether it requires PKCE is its policy (RFC 9700 §2.1.1 only
+  # recommends it), so a code is no failure here.
+  @negative @RFC7636-4.4.1
+  Scenario: A public client's request without a challenge is refused, if at all, with invalid_request
+    When the client sends an authorization request with scope "openid"
+    And the user logs in and approves the request
+    Then the authorization response has a "code" or error "invalid_request"

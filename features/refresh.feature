@@ -15,7 +15,7 @@ Feature: Refresh tokens
     And the new access token differs from the previous one
     And the response header "Cache-Control" contains "no-store"
 
-  @needs:client:other @RFC6749-6 @oidf:oidcc-refresh-token
+  @negative @needs:client:other @RFC6749-6 @RFC6749-10.4 @oidf:oidcc-refresh-token
   Scenario: Another client cannot use the refresh token
     When the other client refreshes with the refresh token
     Then the response status is one of 400, 401
@@ -27,12 +27,12 @@ Feature: Refresh tokens
     Then the response status is 200
     And a refreshed ID token, when present, has the same "iss", "sub" and "aud" as the first one
 
-  @RFC6749-6
+  @negative @RFC6749-6
   Scenario: Refreshing cannot widen the scope
     When the client refreshes the tokens asking for scope "openid offline_access my/scope email profile phone address"
     Then the token is refused or its scope stays within "openid offline_access"
 
-  @RFC9700-4.14.2 @RFC6749-10.4
+  @negative @RFC9700-4.14.2 @RFC6749-10.4
   Scenario: A rotated refresh token cannot be used again
     When the client refreshes the tokens
     And the provider rotated the refresh token

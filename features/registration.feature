@@ -10,7 +10,7 @@ Feature: Dynamic client registration (RFC 7591)
     And the response has a string "client_id"
     And the response "redirect_uris" contains "https://127.0.0.1:9/callback"
 
-  @RFC7591-3.2.2 @RFC6749-3.1.2
+  @negative @RFC7591-3.2.2 @RFC6749-3.1.2
   Scenario: A redirect URI with a fragment is refused
     When the suite registers a client with redirect URI "https://127.0.0.1:9/callback#fragment"
     Then the response status is 400
@@ -32,3 +32,17 @@ Feature: Dynamic client registration (RFC 7591)
     And the client exchanges the code
     Then the response status is 200
     And the ID token is valid
+
+  # RFC 6749 §3.1.2: a redirection URI is absolute.
+  @negative @RFC7591-3.2.2 @RFC6749-3.1.2
+  Scenario: A relative redirect URI is refused
+    When the suite registers a client with redirect URI "/callback"
+    Then the response status is 400
+    And the response error is one of "invalid_redirect_uri", "invalid_client_metadata"
+
+  # RFC 7591 §2: the server ignores metadata it does not understand.
+  @RFC7591-2
+  Scenario: Unknown client metadata is ignored
+    When the suite registers a client with redirect URI "https://127.0.0.1:9/callback" and the metadata "oauthtrio_unknown_member" set to "ignored"
+    Then the response status is 201
+    And the response has a string "client_id"

@@ -25,6 +25,22 @@ type Requirement struct {
 	Untestable string `yaml:"untestable"`
 	// Gap says why no scenario checks a rule that could be checked.
 	Gap string `yaml:"gap"`
+	// PositiveOnly says why a checked MUST has no negative scenario: a
+	// rule on what a response carries, where nothing wrong can be sent.
+	PositiveOnly string `yaml:"positive_only"`
+	// NegativeGap says why a checked MUST that could have a negative
+	// scenario has none yet: a known hole, listed so that it stays visible.
+	NegativeGap string `yaml:"negative_gap"`
+}
+
+// NegativeTag marks a negative scenario: the wrong thing is sent and must
+// be refused, rather than the right thing accepted.
+const NegativeTag = "negative"
+
+// IsNegative reports whether a scenario's tags (with or without "@") mark
+// it as a negative scenario.
+func IsNegative(tags []string) bool {
+	return slices.ContainsFunc(tags, func(t string) bool { return strings.TrimPrefix(t, "@") == NegativeTag })
 }
 
 // Spec is the specification part of the tag: RFC6749 of RFC6749-4.1.2.

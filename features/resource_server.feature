@@ -12,7 +12,7 @@ Feature: The resource server accepts and refuses tokens (RFC 6750)
     Then the response status is 200
     And the response is JSON
 
-  @RFC6750-3
+  @negative @RFC6750-3
   Scenario: A request without a token gets a Bearer challenge
     When the resource server is called without a token
     Then the response status is 401
@@ -25,7 +25,7 @@ Feature: The resource server accepts and refuses tokens (RFC 6750)
 
   # RFC 6750 §3: a refused request MUST carry the Bearer challenge; the
   # status and the error attribute of §3.1 are SHOULDs, checked apart.
-  @RFC6750-3
+  @negative @RFC6750-3 @RFC9068-4
   Scenario Outline: An unusable token (<token>) is refused with a Bearer challenge
     When the resource server is called with <token>
     Then the response status is one of 400, 401, 403
@@ -49,7 +49,7 @@ Feature: The resource server accepts and refuses tokens (RFC 6750)
       | "a JWT signed by an unknown key"       |
       | "a JWT with alg none"                  |
 
-  @needs:client:service @needs:client_credentials @RFC6750-3
+  @negative @needs:client:service @needs:client_credentials @RFC6750-3 @RFC9068-4
   Scenario: A token whose signature was tampered with is refused
     Given the service client
     And the client has a token from the client credentials grant
@@ -65,7 +65,7 @@ Feature: The resource server accepts and refuses tokens (RFC 6750)
     Then the response status is 401
     And the WWW-Authenticate challenge has error "invalid_token"
 
-  @needs:authorization_code @needs:client:web @needs:user:valid @needs:browser @RFC6750-3
+  @negative @needs:authorization_code @needs:client:web @needs:user:valid @needs:browser @RFC6750-3
   Scenario: A token without the required scope is refused with a Bearer challenge
     Given the web client
     And the user has authorized the client with scope "openid"

@@ -9,13 +9,13 @@ Feature: Token revocation (RFC 7009)
     When the client revokes the access token
     Then the token was revoked, or refused as a type the provider does not revoke
 
-  @needs:client:revoker @RFC7009-2.2
+  @negative @needs:client:revoker @RFC7009-2.2
   Scenario: Revoking an unknown token answers 200
     Given the revoking client
     When the client revokes the token "oauthtrio-unknown-token"
     Then the response status is 200
 
-  @needs:authorization_code @needs:refresh_token @needs:offline_access @needs:client:web @needs:user:valid @needs:browser @RFC7009-2.1
+  @negative @needs:authorization_code @needs:refresh_token @needs:offline_access @needs:client:web @needs:user:valid @needs:browser @RFC7009-2.1
   Scenario: A revoked refresh token can no longer be used
     Given the web client
     And the user has authorized the client with scope "openid offline_access"
@@ -25,10 +25,18 @@ Feature: Token revocation (RFC 7009)
     Then the response status is 400
     And the response error is "invalid_grant"
 
-  @needs:client:introspected @needs:client:other @needs:client_credentials @needs:introspection @needs:client:introspector @RFC7009-2.1
+  @negative @needs:client:introspected @needs:client:other @needs:client_credentials @needs:introspection @needs:client:introspector @RFC7009-2.1
   Scenario: A client cannot revoke another client's token
     Given the client whose token is introspected
     And the client has a token from the client credentials grant
     When the other client revokes the access token
     And the introspector introspects the access token
     Then the response "active" is true
+
+  # RFC 7009 §2.1: the server first validates the client's credentials.
+  @negative @needs:client:revoker @needs:client_credentials @RFC7009-2.1
+  Scenario: Revocation without client authentication is refused
+    Given the revoking client
+    And the client has a token from the client credentials grant
+    When the suite revokes the access token without authentication
+    Then the request is refused with an error code of RFC 6749 section 5.2

@@ -14,13 +14,14 @@ Feature: Single sign-on session, prompt and max_age
     Then the login page was not shown
     And the authorization response has a "code"
 
-  @needs:prompt_none @OIDCC-3.1.2.6 @oidf:oidcc-prompt-none-not-logged-in
+  @negative @needs:prompt_none @OIDCC-3.1.2.6 @OIDCC-3.1.2.1 @oidf:oidcc-prompt-none-not-logged-in
   Scenario: prompt=none without a session returns login_required
     When the client sends an authorization request with scope "openid"
     And the request has "prompt" set to "none"
     And the browser opens the authorization request
     Then the authorization response has error one of "login_required", "interaction_required", "consent_required", "account_selection_required"
     And the authorization response echoes the state exactly
+    And a redirected error echoes the state, names the issuer where it says it does, and carries no token
 
   @needs:prompt_none @OIDCC-3.1.2.1 @oidf:oidcc-prompt-none-logged-in
   Scenario: prompt=none with a session returns a code without any page

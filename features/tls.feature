@@ -4,7 +4,7 @@ Feature: The issuer's TLS
   must refuse the protocol versions and cipher suites BCP 195 retires, and
   the pages a browser sees must keep the browser on HTTPS.
 
-  @RFC8996-2 @RFC8996-3
+  @negative @RFC8996-2 @RFC8996-3
   Scenario Outline: The issuer refuses <version>
     When the suite opens a TLS connection to the issuer with only <version>
     Then the TLS handshake fails
@@ -14,7 +14,7 @@ Feature: The issuer's TLS
       | TLS 1.0 |
       | TLS 1.1 |
 
-  @BCP195-4.2 @should
+  @BCP195-4.2 @should @negative
   Scenario: Under TLS 1.2 the issuer negotiates no cipher suite without authenticated encryption
     When the suite opens a TLS connection to the issuer with only TLS 1.2 and CBC cipher suites
     Then the TLS handshake fails

@@ -43,13 +43,13 @@ Feature: UserInfo
     Then the response status is 200
     And the response has the claims of the valid user for scope "email"
 
-  @OIDCC-5.3.3 @RFC6750-3
+  @negative @OIDCC-5.3.3 @RFC6750-3
   Scenario: UserInfo without a token asks for one
     When the suite calls userinfo without a token
     Then the response status is 401
     And the response header "WWW-Authenticate" starts with "Bearer"
 
-  @OIDCC-5.3.3 @RFC6750-3
+  @negative @OIDCC-5.3.3 @RFC6750-3
   Scenario: UserInfo refuses an invalid token with a Bearer challenge
     When the suite calls userinfo with the token "not-a-valid-access-token"
     Then the response status is one of 400, 401, 403
@@ -97,3 +97,33 @@ Feature: UserInfo
     And the client exchanges the code
     And the client calls userinfo with GET and the access token in the header
     Then the response has a "name"
+
+  # RFC 7009 §2: revoking access tokens is a SHOULD, and an endpoint that
+  # validates tokens by their signature alone may learn of it late.
+  @should @negative @needs:revocation @OIDCC-5.3.3 @RFC7009-2
+  Scenario: UserInfo refuses a revoked access token with a Bearer challenge
+    Given the web client
+    And the user has authorized the client with scope "openid"
+    When the client revokes the access token
+    And the provider revoked it
+    And the client calls userinfo with GET and the access token in the header
+    Then the response status is one of 400, 401, 403
+    And the response header "WWW-Authenticate" starts with "Bearer"
+
+  @negative @OIDCC-5.3.3 @RFC6750-3
+  Scenario: UserInfo refuses an access token whose signature was altered
+    Given the web client
+    And the user has authorized the client with scope "openid"
+    When the client calls userinfo with the access token altered in its signature
+    Then the response status is one of 400, 401, 403
+    And the response header "WWW-Authenticate" starts with "Bearer"
+
+  # OIDC Core §5.4: the scopes decide which claims are released; openid
+  # alone asks for the subject only.
+  @should @negative @needs:scope:email @OIDCC-5.4
+  Scenario: With the openid scope alone UserInfo releases no email address
+    Given the web client
+    And the user has authorized the client with scope "openid"
+    When the client calls userinfo with GET and the access token in the header
+    Then the response status is 200
+    And the response has no "email"

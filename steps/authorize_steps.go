@@ -56,6 +56,9 @@ func (s *scenario) registerAuthorizeSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the consent page was shown, or the authorization response has an error$`, s.consentShownOrError)
 	sc.Step(`^the request asks for the essential userinfo claim "([^"]*)"$`, s.requestEssentialUserinfoClaim)
 	sc.Step(`^the authorization response has a "code", or the browser shows an error$`, s.codeOrErrorPage)
+	sc.Step(`^the request has "([^"]*)" sent twice$`, s.requestTwice)
+	sc.Step(`^a redirected error echoes the state, names the issuer where it says it does, and carries no token$`, s.redirectedErrorComplete)
+	sc.Step(`^a refresh token was issued only if the consent page was shown$`, s.refreshOnlyAfterConsent)
 }
 
 // newAuthorizationRequest starts an OpenID Connect authorization request
@@ -605,6 +608,77 @@ func (s *scenario) requestEssentialUserinfoClaim(claim string) error {
 		return err
 	}
 	a.params.Set("claims", string(b))
+	return nil
+}
+
+// requestTwice repeats a parameter with the same value (RFC 6749 §3.1:
+// parameters MUST NOT be included more than once).
+func (s *scenario) requestTwice(name string) error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	v := a.params.Get(name)
+	if v == "" {
+		return fmt.Errorf("the request has no %q to repeat", name)
+	}
+	a.params.Add(name, v)
+	return nil
+}
+
+// tokenParams are what an authorization response may carry that grants
+// something: none belongs in an error response.
+var tokenParams = []string{"code", "access_token", "id_token", "refresh_token"}
+
+// redirectedErrorComplete checks what every error redirected to the client
+// carries: the error (RFC 6749 §4.1.2.1), the exact state, iss where
+// discovery says the provider sends it (RFC 9207 §2), and nothing that
+// grants access. A refusal on the provider's own page redirected nothing.
+func (s *scenario) redirectedErrorComplete() error {
+	if s.onErrorPage() {
+		s.rec.Note("the provider refused on its own page, so no error was redirected")
+		return nil
+	}
+	if err := s.needCallback(); err != nil {
+		return err
+	}
+	if s.callback.Get("error") == "" {
+		return fmt.Errorf("the redirected response has no error: %s", redactCallback(s.callback))
+	}
+	if err := s.callbackEchoesState(); err != nil {
+		return fmt.Errorf("RFC 6749 §4.1.2.1: %w", err)
+	}
+	for _, p := range tokenParams {
+		if s.callback.Has(p) {
+			return fmt.Errorf("the error response carries %q", p)
+		}
+	}
+	if s.run.meta.AuthorizationResponseIssParameterSupported {
+		if err := s.callbackIssIsIssuer(); err != nil {
+			return fmt.Errorf("RFC 9207 §2 (discovery sets authorization_response_iss_parameter_supported): %w", err)
+		}
+	}
+	return nil
+}
+
+// refreshOnlyAfterConsent: OIDC Core §11, the OP MUST always obtain consent
+// to returning a refresh token for offline access. A request the provider
+// refused, or answered without a refresh token, passes; a refresh token
+// after a flow that showed no consent page fails.
+func (s *scenario) refreshOnlyAfterConsent() error {
+	if s.flow == nil {
+		return errors.New("no authorization went through the browser")
+	}
+	if s.callback == nil || s.callback.Get("code") == "" || s.resp == nil || s.resp.status != 200 {
+		s.rec.Note("no tokens were issued for offline_access without prompt=consent")
+		return nil
+	}
+	if _, ok := s.resp.json["refresh_token"].(string); !ok {
+		return nil
+	}
+	if !s.flow.ConsentShown {
+		return fmt.Errorf("a refresh token was issued for offline_access although no consent page was shown (pages: %s)", strings.Join(s.flow.Trace, " → "))
+	}
 	return nil
 }
 

@@ -15,7 +15,7 @@ import (
 // registerLogoutSteps registers the RP-initiated logout steps.
 func (s *scenario) registerLogoutSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the provider has kept the user signed in$`, s.providerKeptSession)
-	sc.Step(`^the browser opens the logout request (with the ID token|without a hint), (the registered|an unregistered) post-logout URI and state "([^"]*)"$`, s.openLogout)
+	sc.Step(`^the browser opens the logout request (with the ID token|with a forged ID token|without a hint), (the registered|an unregistered) post-logout URI and state "([^"]*)"$`, s.openLogout)
 	sc.Step(`^the browser is sent back to the post-logout URI with state "([^"]*)"$`, s.sentBackWithState)
 	sc.Step(`^the browser is not sent to the post-logout URI$`, s.notSentToPostLogout)
 }
@@ -76,11 +76,21 @@ func (s *scenario) openLogout(hint, which, state string) error {
 		s.logoutURI = strings.TrimRight(registered, "/") + "-unregistered"
 	}
 	q.Set("post_logout_redirect_uri", s.logoutURI)
-	if hint == "with the ID token" {
+	if hint != "without a hint" {
 		if s.tokens == nil || s.tokens.id == "" {
 			return errors.New("no ID token was issued to use as id_token_hint")
 		}
-		q.Set("id_token_hint", s.tokens.id)
+		idToken := s.tokens.id
+		if hint == "with a forged ID token" {
+			// RP-Initiated Logout 1.0 §2: the OP validates that it issued
+			// the hint; one whose signature no longer verifies proves nothing.
+			forged, ok := alterSignature(idToken)
+			if !ok {
+				return s.notApplicable("the ID token is not a JWS, so it has no signature to alter")
+			}
+			idToken = forged
+		}
+		q.Set("id_token_hint", idToken)
 	}
 	sess, err := s.session()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/cucumber/godog"
 
@@ -20,6 +21,8 @@ func (s *scenario) registerRegistrationSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the registered client requests a token with the client credentials grant$`, s.registeredClientCredentials)
 	sc.Step(`^the suite registers a copy of the client with token_endpoint_auth_method "([^"]*)"$`, s.registerCopyWithAuthMethod)
 	sc.Step(`^the suite registers a copy of the client with "([^"]*)" set to "([^"]*)"$`, s.registerCopy)
+	sc.Step(`^the suite registers a copy of the client with a second redirect URI$`, s.registerCopyWithSecondRedirect)
+	sc.Step(`^the suite registers a client with redirect URI "([^"]*)" and the metadata "([^"]*)" set to "([^"]*)"$`, s.registerClientWithMember)
 }
 
 // register posts RFC 7591 §3.1 client metadata.
@@ -59,12 +62,24 @@ func (s *scenario) register(metadata map[string]any) error {
 }
 
 func (s *scenario) registerClient(redirectURI string) error {
-	return s.register(map[string]any{
+	return s.register(codeClientMetadata(redirectURI))
+}
+
+func codeClientMetadata(redirectURI string) map[string]any {
+	return map[string]any{
 		"client_name":    "oauthtrio conformance suite",
 		"redirect_uris":  []string{redirectURI},
 		"grant_types":    []string{"authorization_code"},
 		"response_types": []string{"code"},
-	})
+	}
+}
+
+// registerClientWithMember adds a metadata member to the registration
+// (RFC 7591 §2: one the server does not understand is ignored).
+func (s *scenario) registerClientWithMember(redirectURI, member, value string) error {
+	md := codeClientMetadata(redirectURI)
+	md[member] = value
+	return s.register(md)
 }
 
 func (s *scenario) registerServiceClient() error {
@@ -106,6 +121,25 @@ func (s *scenario) registerCopyWithAuthMethod(method string) error {
 // registerCopy registers a client like the current one with one metadata
 // member set (RFC 7591 §2), and makes it the scenario's client.
 func (s *scenario) registerCopy(member, value string) error {
+	return s.registerCopyWith(func(md map[string]any) { md[member] = value }, member+" "+value)
+}
+
+// registerCopyWithSecondRedirect registers a client like the current one
+// with a second redirect URI beside its own, on the same listener (RFC 6749
+// §3.1.2.3: the request must then name one).
+func (s *scenario) registerCopyWithSecondRedirect() error {
+	if err := s.needClient(); err != nil {
+		return err
+	}
+	second := strings.TrimSuffix(s.client.RedirectURI, "/") + "/second"
+	return s.registerCopyWith(func(md map[string]any) {
+		md["redirect_uris"] = []string{s.client.RedirectURI, second}
+	}, "two redirect URIs")
+}
+
+// registerCopyWith registers a client like the current one, changed by
+// change, and makes it the scenario's client.
+func (s *scenario) registerCopyWith(change func(map[string]any), what string) error {
 	if err := s.needClient(); err != nil {
 		return err
 	}
@@ -117,15 +151,15 @@ func (s *scenario) registerCopy(member, value string) error {
 		method = issuer.AuthClientSecretBasic
 	}
 	md := map[string]any{
-		"client_name":                "oauthtrio conformance suite (" + member + " " + value + ")",
+		"client_name":                "oauthtrio conformance suite (" + what + ")",
 		"redirect_uris":              []string{s.client.RedirectURI},
 		"grant_types":                []string{"authorization_code"},
 		"response_types":             []string{"code"},
 		"token_endpoint_auth_method": method,
 	}
-	md[member] = value
-	if member == "token_endpoint_auth_method" {
-		method = value
+	change(md)
+	if m, ok := md["token_endpoint_auth_method"].(string); ok {
+		method = m
 	}
 	if len(s.client.Scopes) > 0 {
 		md["scope"] = s.client.Scopes.String()

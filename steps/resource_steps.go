@@ -40,6 +40,12 @@ func (s *scenario) registerResourceSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the resource server is called with the access token altered in its signature$`, s.callResourceWithTamperedToken)
 	sc.Step(`^the WWW-Authenticate challenge has error "([^"]*)"$`, s.challengeHasError)
 	sc.Step(`^the WWW-Authenticate challenge has no error$`, s.challengeHasNoError)
+	sc.Step(`^the provider revoked it$`, s.providerRevoked)
+	sc.Step(`^the client calls userinfo with the access token altered in its signature$`, s.userinfoWithTamperedToken)
+	sc.Step(`^the suite introspects the access token without authentication$`, s.introspectAccessTokenUnauthenticated)
+	sc.Step(`^the response does not say the token is active$`, s.responseNotActive)
+	sc.Step(`^the introspector introspects the token "([^"]*)" with a wrong secret$`, s.introspectWithWrongSecret)
+	sc.Step(`^the suite revokes the access token without authentication$`, s.revokeUnauthenticated)
 }
 
 func bearer(token string) http.Header {
@@ -313,17 +319,101 @@ func (s *scenario) callResourceWithTamperedToken() error {
 	if err := s.needTokens(); err != nil {
 		return err
 	}
-	parts := strings.Split(s.tokens.access, ".")
-	if len(parts) != 3 || len(parts[2]) < 4 {
+	forged, ok := alterSignature(s.tokens.access)
+	if !ok {
 		return s.notApplicable("the access token is not a JWS, so it has no signature to alter")
 	}
+	return s.callResource(forged)
+}
+
+// alterSignature flips a bit in the middle of a compact JWS's signature;
+// ok is false when token is no JWS.
+func alterSignature(token string) (forged string, ok bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 || len(parts[2]) < 4 {
+		return "", false
+	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil {
-		return err
+	if err != nil || len(sig) == 0 {
+		return "", false
 	}
 	sig[len(sig)/2] ^= 0x01
 	parts[2] = base64.RawURLEncoding.EncodeToString(sig)
-	return s.callResource(strings.Join(parts, "."))
+	return strings.Join(parts, "."), true
+}
+
+// userinfoWithTamperedToken: OIDC Core §5.3.3, an access token whose
+// signature no longer verifies is invalid (RFC 6750 §3.1 invalid_token).
+// An opaque token has no signature to alter.
+func (s *scenario) userinfoWithTamperedToken() error {
+	if err := s.needTokens(); err != nil {
+		return err
+	}
+	forged, ok := alterSignature(s.tokens.access)
+	if !ok {
+		return s.notApplicable("the access token is not a JWS, so it has no signature to alter")
+	}
+	return s.userinfoWithToken(forged)
+}
+
+// providerRevoked makes the revocation of an access token a premise: RFC
+// 7009 §2 lets a provider answer unsupported_token_type instead.
+func (s *scenario) providerRevoked() error {
+	r, err := s.last()
+	if err != nil {
+		return err
+	}
+	switch {
+	case r.status == 200:
+		return nil
+	case r.status == 400 && r.json["error"] == "unsupported_token_type":
+		return s.notApplicable("the provider does not revoke access tokens (unsupported_token_type), which RFC 7009 §2 allows")
+	}
+	return fmt.Errorf("the revocation failed: %s", r)
+}
+
+func (s *scenario) introspectAccessTokenUnauthenticated() error {
+	if err := s.needTokens(); err != nil {
+		return err
+	}
+	return s.introspect(s.tokens.access, nil)
+}
+
+// responseNotActive: whatever the status, the body must not tell an
+// unauthorized caller that the token is active (RFC 7662 §2.1, §4).
+func (s *scenario) responseNotActive() error {
+	r, err := s.last()
+	if err != nil {
+		return err
+	}
+	if active, _ := r.json["active"].(bool); active {
+		return fmt.Errorf("the response says the token is active: %s", r)
+	}
+	return nil
+}
+
+// introspectWithWrongSecret: RFC 7662 §2.3, a caller whose client
+// credentials are invalid gets 401.
+func (s *scenario) introspectWithWrongSecret(token string) error {
+	in, err := s.clientFor(issuer.RoleIntrospector)
+	if err != nil {
+		return err
+	}
+	if in.Secret == "" {
+		return s.notApplicable("the introspector has no secret to get wrong")
+	}
+	wrong := *in
+	wrong.Secret += "-wrong"
+	return s.introspect(token, &wrong)
+}
+
+// revokeUnauthenticated: RFC 7009 §2.1, the server first validates the
+// client's credentials.
+func (s *scenario) revokeUnauthenticated() error {
+	if err := s.needTokens(); err != nil {
+		return err
+	}
+	return s.revoke(s.tokens.access, "access_token", nil)
 }
 
 // challengeParam reads an auth-param of the Bearer challenge (RFC 6750 §3).

@@ -41,7 +41,8 @@ type scenario struct {
 	lastAuthState string
 	tls           *tlsOutcome
 	logoutURI     string // the post_logout_redirect_uri of the logout request
-	shotTaken     bool   // a failing step's screenshot is in the report
+	csrf          *loginCSRF
+	shotTaken     bool // a failing step's screenshot is in the report
 	// lastRequestedScope is the scope of the last token request that
 	// named one.
 	lastRequestedScope string
@@ -108,6 +109,7 @@ func (r *run) initializeScenario(sc *godog.ScenarioContext) {
 	s.registerWaitSteps(sc)
 	s.registerTLSSteps(sc)
 	s.registerLogoutSteps(sc)
+	s.registerLoginFormSteps(sc)
 	s.registerAssertSteps(sc)
 	r.subtests.attachVerdict(sc)
 }

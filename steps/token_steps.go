@@ -37,6 +37,10 @@ func (s *scenario) registerTokenSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the access token from the first exchange is no longer accepted by userinfo$`, s.firstAccessTokenRevoked)
 	sc.Step(`^the client exchanges the code if it got one$`, s.exchangeCodeIfAny)
 	sc.Step(`^the authorization was refused or the token response has error one of (.+)$`, s.refusedSomewhere)
+	sc.Step(`^the client requests a token with the client credentials grant, naming itself without authenticating$`, s.clientCredentialsUnauthenticated)
+	sc.Step(`^the client requests a token with the client credentials grant, its credentials in the request URI$`, s.clientCredentialsInURI)
+	sc.Step(`^the client requests a token with the password grant and the valid user's credentials$`, s.passwordGrant)
+	sc.Step(`^the request is refused with an error code of RFC 6749 section 5\.2$`, s.refusedWithOAuthError)
 }
 
 // tokenSet is what one token response gave.
@@ -168,6 +172,91 @@ func (s *scenario) clientCredentialsWrongSecret() error {
 	wrong.AuthMethod = issuer.AuthClientSecretBasic
 	_, err := s.tokenRequest(s.clientCredentialsForm(s.client.Scopes.String()), &wrong)
 	return err
+}
+
+// clientCredentialsUnauthenticated names the client in the form, as a
+// public client would, with no secret (RFC 6749 §3.2.1: a confidential
+// client MUST authenticate).
+func (s *scenario) clientCredentialsUnauthenticated() error {
+	if err := s.needClient(); err != nil {
+		return err
+	}
+	anonymous := *s.client
+	anonymous.AuthMethod = issuer.AuthNone
+	_, err := s.tokenRequest(s.clientCredentialsForm(s.client.Scopes.String()), &anonymous)
+	return err
+}
+
+// clientCredentialsInURI sends client_id and client_secret in the query of
+// the token request (RFC 6749 §2.3.1: they MUST NOT be in the request URI).
+func (s *scenario) clientCredentialsInURI() error {
+	if err := s.needClient(); err != nil {
+		return err
+	}
+	if s.client.Secret == "" {
+		return s.notApplicable("the %s client has no secret to send", s.role)
+	}
+	endpoint, err := s.tokenEndpoint()
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return err
+	}
+	q := u.Query()
+	q.Set("client_id", s.client.ID)
+	q.Set("client_secret", s.client.Secret)
+	u.RawQuery = q.Encode()
+	_, err = s.postForm(u.String(), s.clientCredentialsForm(s.client.Scopes.String()), nil, nil)
+	return err
+}
+
+// passwordGrant tries the resource owner password credentials grant (RFC
+// 6749 §4.3), which RFC 9700 §2.4 says MUST NOT be used.
+func (s *scenario) passwordGrant() error {
+	if err := s.needClient(); err != nil {
+		return err
+	}
+	u, err := s.validUser()
+	if err != nil {
+		return err
+	}
+	f := url.Values{}
+	f.Set("grant_type", "password")
+	f.Set("username", u.Username)
+	f.Set("password", u.Password)
+	if len(s.client.Scopes) > 0 {
+		f.Set("scope", s.client.Scopes.String())
+	}
+	_, err = s.tokenRequest(f, s.client)
+	return err
+}
+
+// oauthErrorCodes are the error codes RFC 6749 §5.2 defines for the token
+// endpoint, with unsupported_token_type, which RFC 7009 §2.2.1 adds for
+// revocation.
+var oauthErrorCodes = []string{"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "unsupported_token_type"}
+
+// refusedWithOAuthError: the request was refused as RFC 6749 §5.2 says
+// (HTTP 400, or 401 for a failed client authentication) with one of its
+// error codes. Which code fits is often a judgement, so any of them does.
+func (s *scenario) refusedWithOAuthError() error {
+	r, err := s.last()
+	if err != nil {
+		return err
+	}
+	if r.status == 200 {
+		return fmt.Errorf("the request was accepted: HTTP 200")
+	}
+	if r.status != 400 && r.status != 401 {
+		return fmt.Errorf("expected a refusal with HTTP 400 or 401 (RFC 6749 §5.2), got %s", r)
+	}
+	code, _ := r.json["error"].(string)
+	if !slices.Contains(oauthErrorCodes, code) {
+		return fmt.Errorf("the error %q is none of RFC 6749 §5.2's (%s)", code, r)
+	}
+	return nil
 }
 
 func (s *scenario) clientCredentialsScope(scope string) error {
