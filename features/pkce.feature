@@ -92,4 +92,4 @@ Feature: PKCE with a public client
   Scenario: A public client's request without a challenge is refused, if at all, with invalid_request
     When the client sends an authorization request with scope "openid"
     And the user logs in and approves the request
-    Then the authorization response has a "code" or error "invalid_request"
+    Then the authorization response has a code or error "invalid_request"

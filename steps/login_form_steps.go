@@ -210,7 +210,7 @@ func (s *scenario) crossSiteLoginRefused() error {
 	if attackKind, ok := loginOutcome(attack); ok && attackKind == ownKind {
 		return fmt.Errorf("the provider accepted the login form posted from %s, with the cookies a cross-site post carries, as it accepts the user's own (%s): RFC 6749 §10.12 requires protection against cross-site request forgery", otherSiteOrigin, attackKind)
 	}
-	s.rec.Note("the cross-site post got %s; the user's own post got %s", attack, ownKind)
+	s.rec.Note("the cross-site post got HTTP %d; the user's own post got %s", attack.status, ownKind)
 	return nil
 }
 

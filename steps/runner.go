@@ -260,6 +260,14 @@ func (r *run) prepare(opts Options) error {
 
 	r.rep = report.New("oauthtrio conformance report", r.issuerID())
 	r.rep.FeatureFS = opts.Features
+	reqs, err := features.Requirements()
+	if err != nil {
+		return err
+	}
+	for _, req := range reqs {
+		r.rep.Sections = append(r.rep.Sections, report.Section{Tag: req.Tag, Level: req.Level, Text: req.Text})
+	}
+	r.rep.IsSection = features.IsSectionTag
 	for _, c := range cfg.Clients {
 		if c != nil {
 			r.rep.AddSecrets(c.Secret)

@@ -59,6 +59,11 @@ type htmlPage struct {
 	Features    []htmlFeature
 	// Attention lists the failures and warnings, linked, at the top.
 	Attention []htmlScenario
+	// Coverage tallies the scenarios by the specification sections they
+	// cite; empty without a catalogue.
+	Coverage []SectionCoverage
+	// CoverageFailed counts the sections with a failed scenario.
+	CoverageFailed int
 }
 
 func (r *Report) html(w io.Writer) error {
@@ -72,6 +77,18 @@ func (r *Report) html(w io.Writer) error {
 	}
 	page.Failed = page.Counts.Failed > 0
 	page.Interrupted = r.Interrupted()
+	if len(r.Sections) > 0 {
+		isSection := r.IsSection
+		if isSection == nil {
+			isSection = func(tag string) bool { _, ok := SpecURL(tag); return ok }
+		}
+		page.Coverage = Coverage(r.Sections, list, isSection)
+		for _, c := range page.Coverage {
+			if c.Counts.Failed > 0 {
+				page.CoverageFailed++
+			}
+		}
+	}
 	idx := map[string]int{}
 	for n, s := range list {
 		i, ok := idx[s.Feature]
@@ -229,6 +246,14 @@ nav.attention ul { list-style:none; padding:0; margin:4px 0 8px; }
 nav.attention li { padding:3px 0; }
 nav.attention a { color:#0969da; text-decoration:none; } nav.attention a:hover { text-decoration:underline; }
 .hidden { display:none; }
+details.coverage { margin:16px 0; } details.coverage > summary { cursor:pointer; font-size:16px; font-weight:600; padding-bottom:4px; border-bottom:1px solid var(--line); }
+table.coverage { border-collapse:collapse; margin:8px 0; font-size:13px; }
+table.coverage th, table.coverage td { border:1px solid var(--line); padding:3px 8px; text-align:left; vertical-align:top; }
+table.coverage td.n { text-align:right; font-variant-numeric:tabular-nums; }
+table.coverage td.zero { color:#8c959f; }
+table.coverage td.passed { color:var(--pass); font-weight:600; } table.coverage td.failed { background:#ffebe9; color:var(--fail); font-weight:700; }
+table.coverage td.warning { background:#fff8c5; color:var(--warn); font-weight:600; } table.coverage td.xfail { color:var(--xfail); }
+table.coverage tr.unrun td:first-child::after { content:" (no scenario in this run)"; color:#8c959f; font-size:12px; }
 </style></head>
 <body>
 <header>
@@ -247,6 +272,10 @@ nav.attention a { color:#0969da; text-decoration:none; } nav.attention a:hover {
 </header>
 <main>
 {{if .Attention}}<nav class="attention"><h2>Needs attention</h2><ul>{{range .Attention}}<li class="status-{{.Status}}"><span class="badge">{{label .Status}}</span> <a href="#{{.ID}}" onclick="document.getElementById('{{.ID}}').open = true">{{.Feature}} › {{.Name}}</a></li>{{end}}</ul></nav>{{end}}
+{{if .Coverage}}<details class="coverage" id="coverage"{{if .CoverageFailed}} open{{end}}><summary>Coverage by specification section<small> · {{len .Coverage}} sections{{if .CoverageFailed}} · {{.CoverageFailed}} with a failure{{end}}</small></summary>
+<table class="coverage"><thead><tr><th>section</th><th>level</th><th>requirement</th><th>passed</th><th>failed</th><th>warnings</th><th>not applicable</th><th>expected failures</th></tr></thead><tbody>
+{{range .Coverage}}<tr{{if not .Counts.Total}} class="unrun"{{end}}><td>{{if .URL}}<a href="{{.URL}}" target="_blank" rel="noopener">{{.Tag}}</a>{{else}}{{.Tag}}{{end}}</td><td>{{.Level}}</td><td>{{if .Uncatalogued}}<i>not in the requirements catalogue</i>{{else}}{{.Text}}{{end}}</td>{{with .Counts}}<td class="n {{if .Passed}}passed{{else}}zero{{end}}">{{.Passed}}</td><td class="n {{if .Failed}}failed{{else}}zero{{end}}">{{.Failed}}</td><td class="n {{if .Warnings}}warning{{else}}zero{{end}}">{{.Warnings}}</td><td class="n {{if not .NotApplicable}}zero{{end}}">{{.NotApplicable}}</td><td class="n {{if .ExpectedFailures}}xfail{{else}}zero{{end}}">{{.ExpectedFailures}}</td>{{end}}</tr>
+{{end}}</tbody></table></details>{{end}}
 {{range .Features}}<section class="feature">
 <h2>{{.Name}}<small>{{.Counts.Total}} {{plural .Counts.Total "scenario" "scenarios"}} · {{.Counts.Passed}} passed{{if .Counts.Failed}} · {{.Counts.Failed}} failed{{end}}{{if .Counts.Warnings}} · {{.Counts.Warnings}} {{plural .Counts.Warnings "warning" "warnings"}}{{end}}{{if .Counts.NotApplicable}} · {{.Counts.NotApplicable}} not applicable{{end}}{{if .Counts.ExpectedFailures}} · {{.Counts.ExpectedFailures}} expected {{plural .Counts.ExpectedFailures "failure" "failures"}}{{end}}</small></h2>
 {{range .Scenarios}}<details class="scenario status-{{.Status}}" id="{{.ID}}"{{if .Open}} open{{end}}>

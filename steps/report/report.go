@@ -144,6 +144,12 @@ type Report struct {
 	// FeatureFS is where feature files are read for their names when the
 	// suite runs them from an fs.FS (godog's Options.FS); nil: the OS.
 	FeatureFS fs.FS
+	// Sections is the requirements catalogue; the HTML report tallies the
+	// run's scenarios by the sections they cite, in its order.
+	Sections []Section
+	// IsSection tells a section tag (RFC6749-4.1.2) from the others; nil
+	// means every tag that links to a specification (SpecURL).
+	IsSection func(tag string) bool
 
 	started time.Time
 

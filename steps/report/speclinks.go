@@ -11,6 +11,7 @@ var openIDSpecs = map[string]string{
 	"OIDCD":     "https://openid.net/specs/openid-connect-discovery-1_0.html",
 	"OIDCR":     "https://openid.net/specs/openid-connect-registration-1_0.html",
 	"OIDCRPI":   "https://openid.net/specs/openid-connect-rpinitiated-1_0.html",
+	"OIDCRPL":   "https://openid.net/specs/openid-connect-rpinitiated-1_0.html",
 	"OIDCFCL":   "https://openid.net/specs/openid-connect-frontchannel-1_0.html",
 	"OIDCBCL":   "https://openid.net/specs/openid-connect-backchannel-1_0.html",
 	"OAuth2-FP": "https://openid.net/specs/oauth-v2-form-post-response-mode-1_0.html",
@@ -40,11 +41,13 @@ var oidcCoreAnchors = map[string]string{
 var rfcAliases = map[string]string{
 	"OAuth2-iss": "9207",
 	"PKCE":       "7636",
+	// BCP 195 is RFC 9325 today (RFC 8996 updates it and has its own tags).
+	"BCP195": "9325",
 }
 
 var (
 	rfcTag    = regexp.MustCompile(`^RFC(\d{3,5})(?:-([A-Z]?[0-9.]*[0-9]))?$`)
-	openIDTag = regexp.MustCompile(`^(OIDCC|OIDCD|OIDCR|OIDCRPI|OIDCFCL|OIDCBCL|OAuth2-FP|OAuth2-iss|PKCE)-([A-Z]?[0-9.]*[0-9])$`)
+	openIDTag = regexp.MustCompile(`^(OIDCC|OIDCD|OIDCR|OIDCRPI|OIDCRPL|OIDCFCL|OIDCBCL|OAuth2-FP|OAuth2-iss|PKCE|BCP195)-([A-Z]?[0-9.]*[0-9])$`)
 )
 
 // SpecURL returns the link for a spec tag such as @RFC6749-4.1.2 or
