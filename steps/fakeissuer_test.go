@@ -71,6 +71,15 @@ type behaviour struct {
 	revokesNoAccessTokens bool
 	// claims are what userinfo returns besides sub.
 	claims map[string]any
+	// credentialsInQuery accepts client credentials in the token request's
+	// URI (a violation of RFC 6749 §2.3.1).
+	credentialsInQuery bool
+	// publicClientCredentials gives the public client a token by the client
+	// credentials grant (a violation of RFC 6749 §4.4).
+	publicClientCredentials bool
+	// loginCSRF binds the login form to the browser that was shown it: a
+	// SameSite=Lax cookie and a hidden token must both come back.
+	loginCSRF bool
 }
 
 // grant is what a code, an access token or a refresh token stands for.
@@ -227,8 +236,13 @@ func (f *fakeIssuer) authorize(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/login.html?req="+encodeReq(q), http.StatusFound)
 			return
 		}
+		token := ""
+		if f.b.loginCSRF {
+			token = rand.Text()
+			http.SetCookie(w, &http.Cookie{Name: "login", Value: token, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		}
 		writeHTML(w, 200, `<form id="login-form" method="post" action="/login">
-<input type="hidden" name="req" value="`+encodeReq(q)+`">
+<input type="hidden" name="req" value="`+encodeReq(q)+`"><input type="hidden" name="csrf" value="`+token+`">
 <input id="username" name="username"><input id="password" name="password" type="password">
 <button id="login-submit" type="submit">Log in</button></form>`)
 	default:
@@ -276,6 +290,12 @@ func (f *fakeIssuer) login(w http.ResponseWriter, r *http.Request) {
 	if err != nil || r.PostForm.Get("username") != fakeUser || r.PostForm.Get("password") != fakePassword {
 		f.errorPage(w, "login failed")
 		return
+	}
+	if f.b.loginCSRF {
+		if c, err := r.Cookie("login"); err != nil || c.Value != r.PostForm.Get("csrf") {
+			f.errorPage(w, "this form was not sent from this browser")
+			return
+		}
 	}
 	session := rand.Text()
 	if f.b.sso || f.b.glewlwydPages {
@@ -347,8 +367,12 @@ func (f *fakeIssuer) client(w http.ResponseWriter, r *http.Request) (string, boo
 		writeJSON(w, 401, map[string]string{"error": "invalid_client"})
 		return "", false
 	}
-	id := r.PostForm.Get("client_id")
-	if want, known := f.secrets[id]; known && want == r.PostForm.Get("client_secret") {
+	form := r.PostForm
+	if f.b.credentialsInQuery {
+		form = r.Form
+	}
+	id := form.Get("client_id")
+	if want, known := f.secrets[id]; known && want == form.Get("client_secret") {
 		return id, true
 	}
 	writeJSON(w, 401, map[string]string{"error": "invalid_client"})
@@ -390,6 +414,10 @@ func (f *fakeIssuer) token(w http.ResponseWriter, r *http.Request) {
 		delete(f.refresh, p.Get("refresh_token"))
 		f.issueTokens(w, g, true)
 	case "client_credentials":
+		if f.secrets[id] == "" && !f.b.publicClientCredentials {
+			writeJSON(w, 400, map[string]string{"error": "unauthorized_client"})
+			return
+		}
 		requested := p.Get("scope")
 		g := grant{clientID: id, scope: requested}
 		resp := map[string]any{}

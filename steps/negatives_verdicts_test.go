@@ -1,0 +1,56 @@
+package steps
+
+import (
+	"testing"
+
+	"github.com/oauthtrio/oauthtrio/steps/report"
+)
+
+// TestVerdictTokenEndpointRefusals: a token request that carries its
+// client credentials in the URI (RFC 6749 §2.3.1), names a confidential
+// client without authenticating it (§3.2.1), or comes from a public client
+// by the client credentials grant (§4.4) must be refused; so must the
+// password grant (RFC 9700 §2.4).
+func TestVerdictTokenEndpointRefusals(t *testing.T) {
+	const (
+		inURI     = "Client credentials in the request URI are refused"
+		anonymous = "A token request without client authentication is refused"
+		publicCC  = "A public client cannot use the client credentials grant"
+		password  = "The resource owner password credentials grant is refused"
+	)
+	for _, tt := range []struct {
+		name string
+		b    behaviour
+		want map[string]report.Status
+	}{
+		{"refused", behaviour{}, map[string]report.Status{inURI: passed, anonymous: passed, publicCC: passed, password: passed}},
+		{"accepted", behaviour{credentialsInQuery: true, publicClientCredentials: true},
+			map[string]report.Status{inURI: failed, anonymous: passed, publicCC: failed, password: passed}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, cfg := fakeTarget(t, tt.b, "https", nil)
+			expectStatus(t, runScenarios(t, cfg, inURI, anonymous, publicCC, password), tt.want)
+		})
+	}
+}
+
+// TestVerdictLoginCSRF: RFC 6749 §10.12, a login form that another site
+// can post for the user's browser fails; one bound to the browser that was
+// shown it passes.
+func TestVerdictLoginCSRF(t *testing.T) {
+	needChromium(t)
+	const csrf = "The login form refuses a post from another site"
+	for _, tt := range []struct {
+		name string
+		b    behaviour
+		want report.Status
+	}{
+		{"unprotected", behaviour{}, failed},
+		{"bound to the browser", behaviour{loginCSRF: true}, passed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, cfg := fakeTarget(t, tt.b, "https", nil)
+			expectStatus(t, runScenarios(t, cfg, csrf), map[string]report.Status{csrf: tt.want})
+		})
+	}
+}
