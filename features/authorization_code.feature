@@ -152,13 +152,14 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     And a redirected error echoes the state, names the issuer where it says it does, and carries no token
 
   # RFC 6749 §3.1: parameters must not be sent twice, and §4.1.2.1 names a
-  # repeated parameter as an invalid_request.
+  # repeated parameter as an invalid_request; a provider that reads the
+  # two values as one response type it does not support refuses it too.
   @negative @RFC6749-3.1 @RFC6749-4.1.2.1
   Scenario: A request with a parameter sent twice is refused
     When the client sends an authorization request with scope "openid"
     And the request has "response_type" sent twice
     And the browser opens the authorization request
-    Then the authorization fails with one of "invalid_request" or an error page
+    Then the authorization fails with one of "invalid_request", "unsupported_response_type" or an error page
     And a redirected error echoes the state, names the issuer where it says it does, and carries no token
 
   # RFC 6749 §3.1.2.3: with several registered redirect URIs the request
