@@ -51,3 +51,14 @@ Feature: Login and consent outcomes
     And the suite fetches the login page twice without a browser, as the user and as another site
     And the other site makes the user's browser post its copy of the login form with the user's password
     Then the login was refused, where the user's own post of the form is accepted
+
+  # RFC 6749 §10.12: the consent form, posted from another site with the
+  # values a page of that site could know, must not approve the request
+  # waiting in the user's browser.
+  @negative @needs:user:valid @RFC6749-10.12
+  Scenario: The consent form refuses a post from another site
+    When the client sends an authorization request with scope "openid"
+    And the request has "prompt" set to "consent"
+    And the suite signs in twice without a browser up to the consent page, as the user and as another site
+    And the other site makes the user's browser send its copy of the consent form
+    Then the consent was refused, where the user's own consent is accepted

@@ -77,9 +77,10 @@ type behaviour struct {
 	// publicClientCredentials gives the public client a token by the client
 	// credentials grant (a violation of RFC 6749 §4.4).
 	publicClientCredentials bool
-	// loginCSRF binds the login form to the browser that was shown it: a
-	// SameSite=Lax cookie and a hidden token must both come back.
-	loginCSRF bool
+	// formCSRF binds the login and consent forms to the browser that was
+	// shown them: a SameSite=Lax cookie and a hidden token must both come
+	// back.
+	formCSRF bool
 }
 
 // grant is what a code, an access token or a refresh token stands for.
@@ -237,7 +238,7 @@ func (f *fakeIssuer) authorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		token := ""
-		if f.b.loginCSRF {
+		if f.b.formCSRF {
 			token = rand.Text()
 			http.SetCookie(w, &http.Cookie{Name: "login", Value: token, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		}
@@ -262,8 +263,13 @@ func (f *fakeIssuer) consentOrCode(w http.ResponseWriter, r *http.Request, q url
 		http.Redirect(w, r, "/login.html?req="+encodeReq(q), http.StatusFound)
 		return
 	}
+	token := ""
+	if f.b.formCSRF {
+		token = rand.Text()
+		http.SetCookie(w, &http.Cookie{Name: "consent", Value: token, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
 	writeHTML(w, 200, `<form id="consent-form" method="get" action="/consent">
-<input type="hidden" name="req" value="`+encodeReq(q)+`">
+<input type="hidden" name="req" value="`+encodeReq(q)+`"><input type="hidden" name="csrf" value="`+token+`">
 <button id="consent-approve" name="decision" value="approve">Allow</button>
 <button id="consent-deny" name="decision" value="deny">Deny</button></form>`)
 }
@@ -291,7 +297,7 @@ func (f *fakeIssuer) login(w http.ResponseWriter, r *http.Request) {
 		f.errorPage(w, "login failed")
 		return
 	}
-	if f.b.loginCSRF {
+	if f.b.formCSRF {
 		if c, err := r.Cookie("login"); err != nil || c.Value != r.PostForm.Get("csrf") {
 			f.errorPage(w, "this form was not sent from this browser")
 			return
@@ -313,6 +319,12 @@ func (f *fakeIssuer) consent(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		f.errorPage(w, "bad consent form")
 		return
+	}
+	if f.b.formCSRF {
+		if c, err := r.Cookie("consent"); err != nil || c.Value != r.URL.Query().Get("csrf") {
+			f.errorPage(w, "this form was not sent from this browser")
+			return
+		}
 	}
 	if r.URL.Query().Get("decision") != "approve" {
 		redirectError(w, r, q, "access_denied")

@@ -34,23 +34,26 @@ func TestVerdictTokenEndpointRefusals(t *testing.T) {
 	}
 }
 
-// TestVerdictLoginCSRF: RFC 6749 §10.12, a login form that another site
-// can post for the user's browser fails; one bound to the browser that was
-// shown it passes.
-func TestVerdictLoginCSRF(t *testing.T) {
+// TestVerdictFormCSRF: RFC 6749 §10.12, login and consent forms that
+// another site can send for the user's browser fail; forms bound to the
+// browser that was shown them pass.
+func TestVerdictFormCSRF(t *testing.T) {
 	needChromium(t)
-	const csrf = "The login form refuses a post from another site"
+	const (
+		login   = "The login form refuses a post from another site"
+		consent = "The consent form refuses a post from another site"
+	)
 	for _, tt := range []struct {
 		name string
 		b    behaviour
 		want report.Status
 	}{
 		{"unprotected", behaviour{}, failed},
-		{"bound to the browser", behaviour{loginCSRF: true}, passed},
+		{"bound to the browser", behaviour{formCSRF: true}, passed},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, cfg := fakeTarget(t, tt.b, "https", nil)
-			expectStatus(t, runScenarios(t, cfg, csrf), map[string]report.Status{csrf: tt.want})
+			expectStatus(t, runScenarios(t, cfg, login, consent), map[string]report.Status{login: tt.want, consent: tt.want})
 		})
 	}
 }

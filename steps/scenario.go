@@ -41,7 +41,7 @@ type scenario struct {
 	lastAuthState string
 	tls           *tlsOutcome
 	logoutURI     string // the post_logout_redirect_uri of the logout request
-	csrf          *loginCSRF
+	csrf          *formCSRF
 	shotTaken     bool // a failing step's screenshot is in the report
 	// lastRequestedScope is the scope of the last token request that
 	// named one.
@@ -109,7 +109,7 @@ func (r *run) initializeScenario(sc *godog.ScenarioContext) {
 	s.registerWaitSteps(sc)
 	s.registerTLSSteps(sc)
 	s.registerLogoutSteps(sc)
-	s.registerLoginFormSteps(sc)
+	s.registerFormCSRFSteps(sc)
 	s.registerAssertSteps(sc)
 	r.subtests.attachVerdict(sc)
 }
