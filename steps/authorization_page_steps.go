@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"slices"
 	"strings"
@@ -20,55 +19,40 @@ func (s *scenario) registerAuthorizationPageSteps(sc *godog.ScenarioContext) {
 }
 
 // fetchAuthorizationPage follows the authorization request's redirects on
-// the issuer's own origin, with a cookie jar, to the page a user would see.
+// the issuer's own origin, with a cookie store, to the page a user would see.
 func (s *scenario) fetchAuthorizationPage() error {
+	_, _, _, err := s.followAuthorizationRequest()
+	return err
+}
+
+// followAuthorizationRequest sends the authorization request without a
+// browser, in a cookie store of its own, and follows it on the issuer's
+// origin to a page; it returns the store, the page and its URL.
+func (s *scenario) followAuthorizationRequest() (*formVisit, *response, *url.URL, error) {
 	authURL, err := s.authorizationURL()
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	if s.auth.post {
-		return errors.New("a POST request cannot be fetched this way")
-	}
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		return err
+		return nil, nil, nil, errors.New("a POST request cannot be fetched this way")
 	}
 	origin, err := url.Parse(authURL)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	next := authURL
-	for range 5 {
-		u, err := url.Parse(next)
-		if err != nil {
-			return err
-		}
-		if u.Scheme != origin.Scheme || u.Host != origin.Host {
-			return s.notApplicable("the authorization request left the issuer's origin (%s) without showing a page", u.Host)
-		}
-		req, err := http.NewRequestWithContext(s.ctx, http.MethodGet, next, nil)
-		if err != nil {
-			return err
-		}
-		for _, c := range jar.Cookies(u) {
-			req.AddCookie(c)
-		}
-		r, err := s.do(req)
-		if err != nil {
-			return err
-		}
-		jar.SetCookies(u, (&http.Response{Header: r.header}).Cookies())
-		loc := r.header.Get("Location")
-		if r.status < 300 || r.status >= 400 || loc == "" {
-			return nil
-		}
-		ref, err := u.Parse(loc)
-		if err != nil {
-			return err
-		}
-		next = ref.String()
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodGet, authURL, nil)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	return errors.New("more than 5 redirects before a page")
+	v := &formVisit{origin: origin}
+	r, at, err := s.follow(v, req, true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if r.status >= 300 && r.status < 400 {
+		return nil, nil, nil, s.notApplicable("the authorization request left the issuer's origin (%s) without showing a page", at.Host)
+	}
+	return v, r, at, nil
 }
 
 // pageForbidsFraming: RFC 9700 §4.16, authorization pages must not be

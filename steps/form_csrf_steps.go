@@ -74,28 +74,9 @@ func (s *scenario) fetchLoginPageTwice() error {
 // visitLoginPage follows the authorization request, in a cookie store of
 // its own, to a page with a password form.
 func (s *scenario) visitLoginPage() (*formVisit, error) {
-	authURL, err := s.authorizationURL()
+	v, r, at, err := s.followAuthorizationRequest()
 	if err != nil {
 		return nil, err
-	}
-	if s.auth.post {
-		return nil, errors.New("a POST request cannot be fetched this way")
-	}
-	origin, err := url.Parse(authURL)
-	if err != nil {
-		return nil, err
-	}
-	v := &formVisit{origin: origin}
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodGet, authURL, nil)
-	if err != nil {
-		return nil, err
-	}
-	r, at, err := s.follow(v, req, true)
-	if err != nil {
-		return nil, err
-	}
-	if r.status >= 300 && r.status < 400 {
-		return nil, s.notApplicable("the authorization request left the issuer's origin (%s) without showing a login page", at.Host)
 	}
 	form, err := pageForm(r.body, at, true)
 	if err != nil {
