@@ -33,10 +33,14 @@ Feature: Login and consent outcomes
 
   # OIDC Core §11: the provider must always obtain the user's consent to
   # a refresh token for offline access. A consent given earlier for other
-  # scopes is not consent to offline access.
-  @negative @needs:user:valid @needs:offline_access @needs:refresh_token @OIDCC-11
+  # scopes is not consent to offline access; a consent the user gave to
+  # offline access before may be (§11 lets other conditions stand in for
+  # prompt=consent), so the client is a new one, which no one has
+  # consented to yet.
+  @negative @needs:registration @needs:dynamic_registration @needs:user:valid @needs:offline_access @needs:refresh_token @OIDCC-11
   Scenario: offline_access gives a refresh token only after the user consented to it
-    Given the user has authorized the client with scope "openid"
+    Given the suite registers a copy of the client with "client_name" set to "oauthtrio offline access"
+    And the user has authorized the client with scope "openid"
     When the client sends an authorization request with scope "openid offline_access"
     And the request has no "prompt"
     And the user continues in the same browser

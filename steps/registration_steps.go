@@ -153,7 +153,7 @@ func (s *scenario) registerCopyWith(change func(map[string]any), what string) er
 	md := map[string]any{
 		"client_name":                "oauthtrio conformance suite (" + what + ")",
 		"redirect_uris":              []string{s.client.RedirectURI},
-		"grant_types":                []string{"authorization_code"},
+		"grant_types":                []string{"authorization_code", "refresh_token"},
 		"response_types":             []string{"code"},
 		"token_endpoint_auth_method": method,
 	}
