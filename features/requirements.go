@@ -63,6 +63,9 @@ func Requirements() ([]Requirement, error) {
 type Scenario struct {
 	Name, Feature, URI string
 	Tags               []string
+	// Line is the line of its Scenario or Scenario Outline keyword: what
+	// FILE:LINE selects (every row of an outline shares it).
+	Line int
 }
 
 // Scenarios lists every scenario (every example row of an outline) of the
@@ -82,8 +85,9 @@ func Scenarios(fsys fs.FS) ([]Scenario, error) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+		lines := scenarioLines(doc)
 		for _, pk := range gherkin.Pickles(*doc, name, (&messages.Incrementing{}).NewId) {
-			s := Scenario{Name: pk.Name, Feature: doc.Feature.Name, URI: name}
+			s := Scenario{Name: pk.Name, Feature: doc.Feature.Name, URI: name, Line: lines[pk.AstNodeIds[0]]}
 			for _, t := range pk.Tags {
 				s.Tags = append(s.Tags, strings.TrimPrefix(t.Name, "@"))
 			}
@@ -92,6 +96,28 @@ func Scenarios(fsys fs.FS) ([]Scenario, error) {
 		return nil
 	})
 	return out, err
+}
+
+// scenarioLines maps the AST id of each scenario (in a rule or not) to
+// its line.
+func scenarioLines(doc *messages.GherkinDocument) map[string]int {
+	lines := map[string]int{}
+	if doc.Feature == nil {
+		return lines
+	}
+	for _, c := range doc.Feature.Children {
+		if c.Scenario != nil {
+			lines[c.Scenario.Id] = int(c.Scenario.Location.Line)
+		}
+		if c.Rule != nil {
+			for _, rc := range c.Rule.Children {
+				if rc.Scenario != nil {
+					lines[rc.Scenario.Id] = int(rc.Scenario.Location.Line)
+				}
+			}
+		}
+	}
+	return lines
 }
 
 // IsSectionTag reports whether a tag cites a section of a specification

@@ -63,6 +63,11 @@ type Options struct {
 	TestingT *testing.T
 	// ChromiumPath overrides the Chromium executable.
 	ChromiumPath string
+	// Shard runs one part of the selected scenarios (Shard).
+	Shard Shard
+	// BrowserURL drives a running browser (browser.Connect) instead of
+	// starting Chromium: its DevTools websocket or http://host:port.
+	BrowserURL string
 }
 
 // Result is the outcome of a run.
@@ -159,12 +164,19 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := planScenarios(opts.Features, r.caps, selection)
+	plan, err := planScenarios(opts.Features, r.caps, selection, paths)
 	if err != nil {
 		return nil, err
 	}
 	if plan.total == 0 {
 		return nil, fmt.Errorf("the tag expression %q selects no scenario (tags are matched exactly, e.g. @RFC6749-4.1.2 or @needs:pkce_s256)", opts.Tags)
+	}
+	if opts.Shard.Count > 0 {
+		all := plan.total
+		if paths, err = opts.Shard.apply(opts.Features, paths, selection, plan); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(say, "  shard %s: %d of the %d selected scenarios\n", opts.Shard, plan.total, all)
 	}
 	for _, na := range plan.notApplicable {
 		r.subtests.notApplicable(na.name, na.reason, func() {
@@ -204,7 +216,7 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 		ScenarioInitializer: r.initializeScenario,
 		Options:             godogOpts,
 	}
-	if !opts.Select.empty() {
+	if !opts.Select.empty() && len(paths) > 0 {
 		n, err := selected(suite)
 		if err != nil {
 			return nil, err
@@ -213,7 +225,10 @@ func Run(ctx context.Context, cfg *issuer.Config, opts Options) (*Result, error)
 	}
 	r.progress = newProgress(say, opts.Progress, opts.Color)
 	r.rep.OnFinish = r.progress.scenarioDone
-	interrupted := r.runSuite(suite, opts.TestingT != nil)
+	interrupted := false
+	if len(paths) > 0 { // an empty shard: godog would take no paths as all of features/
+		interrupted = r.runSuite(suite, opts.TestingT != nil)
+	}
 	r.subtests.end()
 	r.progress.end()
 
@@ -426,14 +441,16 @@ type plan struct {
 
 type plannedScenario struct {
 	name, feature, reason, uri string
+	line                       int
 	tags                       []string
 }
 
 // planScenarios reads the features to record, before the run, every
 // selected scenario the target cannot run and why: godog would only skip
 // them silently, and a skipped scenario must never look passed. Scenarios
-// the tag selection leaves out are not counted at all.
-func planScenarios(files fs.FS, caps *issuer.Capabilities, selection tagExpression) (*plan, error) {
+// the tag selection or godog's paths (the name and FILE:LINE selection)
+// leave out are not counted at all.
+func planScenarios(files fs.FS, caps *issuer.Capabilities, selection tagExpression, paths []string) (*plan, error) {
 	scenarios, err := features.Scenarios(files)
 	if err != nil {
 		return nil, fmt.Errorf("reading the features: %w", err)
@@ -448,13 +465,13 @@ func planScenarios(files fs.FS, caps *issuer.Capabilities, selection tagExpressi
 				used = append(used, tags[i])
 			}
 		}
-		if !selection.matches(tags) {
+		if !selection.matches(tags) || !inPaths(sc.URI, sc.Line, paths) {
 			continue
 		}
 		p.total++
 		if reasons := caps.NotApplicable(tags); len(reasons) > 0 {
 			p.notApplicable = append(p.notApplicable, plannedScenario{
-				name: sc.Name, feature: sc.Feature, tags: tags, reason: strings.Join(reasons, "; "), uri: sc.URI,
+				name: sc.Name, feature: sc.Feature, tags: tags, reason: strings.Join(reasons, "; "), uri: sc.URI, line: sc.Line,
 			})
 		} else if slices.Contains(tags, "@needs:browser") {
 			p.needsBrowser = true

@@ -39,7 +39,8 @@ oauthtrio check --config fixtures/targets/example.yaml --report reports
 oauthtrio check --issuer https://idp.example.org/realms/test --insecure
 oauthtrio check --tags '@needs:pkce_s256 && ~@should'
 oauthtrio check --name 'PKCE' features/authorize.feature:12
-oauthtrio check --features my-features --quiet`,
+oauthtrio check --features my-features --quiet
+oauthtrio check --config target.yaml --shard 2/3 --shard-durations last-run --report reports/shard-2`,
 }
 
 // listFlag is a flag that may be given more than once.
@@ -64,10 +65,15 @@ func check(args []string, stdout, stderr io.Writer) int {
 	caFile := fs.String("ca-file", "", "PEM certificate to trust for the issuer (overrides tls.ca_file)")
 	insecure := fs.Bool("insecure", false, "accept any certificate from the issuer (throw-away test issuers only)")
 	quiet := fs.Bool("quiet", false, "print only the summary")
+	scale := addScaleFlags(fs)
 	targetName := fs.String("target", "", `a target to start: iris-container (IRIS and its web gateway in Docker, image from $`+iris.EnvImage+`)`)
 	locations, status, ok := c.parse(fs, args, stdout, stderr)
 	if !ok {
 		return status
+	}
+	shard, err := scale.parseShard()
+	if err != nil {
+		return c.usageError(stderr, "%v", err)
 	}
 	if *concurrency < 0 || (flagSet(fs, "concurrency") && *concurrency == 0) {
 		return c.usageError(stderr, "--concurrency %d: want 1 or more", *concurrency)
@@ -161,6 +167,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if *quiet {
 		opts.Progress = steps.ProgressQuiet
 	}
+	opts.Shard, opts.BrowserURL = shard, *scale.browserURL
 	res, err := steps.Run(ctx, cfg, opts)
 	if err != nil {
 		return failed(ctx, stderr, withHint(err, cfg))

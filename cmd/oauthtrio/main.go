@@ -15,6 +15,8 @@ Usage:
   oauthtrio rotate-key [flags]  add a new signing key; the old one stays published
   oauthtrio check [flags] [FILE.feature[:LINE] ...]
                                 run the conformance suite against an issuer
+  oauthtrio report merge [--out DIR] DIR...
+                                merge the reports of check --shard runs
   oauthtrio version             print the version and VCS revision
 
 Run "oauthtrio <command> -h" for the flags and examples of a command.
@@ -36,6 +38,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return rotateKey(args[1:], stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "report":
+		return reportCmd(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, version())
 		return 0
@@ -44,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	default:
 		fmt.Fprintf(stderr, "oauthtrio: unknown command %q", args[0])
-		if s := nearest(args[0], []string{"serve", "rotate-key", "check", "version", "help"}); s != "" {
+		if s := nearest(args[0], []string{"serve", "rotate-key", "check", "report", "version", "help"}); s != "" {
 			fmt.Fprintf(stderr, " (did you mean %s?)", s)
 		}
 		fmt.Fprintf(stderr, "\n\n%s", usage)

@@ -72,7 +72,7 @@ func (r *Report) html(w io.Writer) error {
 		Title:     r.Title,
 		Target:    r.Target,
 		Generated: time.Now().UTC().Format("2006-01-02 15:04 UTC"),
-		Duration:  time.Since(r.started).Round(time.Millisecond).String(),
+		Duration:  r.elapsedTime().Round(time.Millisecond).String(),
 		Counts:    countOf(list),
 	}
 	page.Failed = page.Counts.Failed > 0

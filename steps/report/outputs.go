@@ -17,13 +17,15 @@ import (
 	messages "github.com/cucumber/messages/go/v34"
 )
 
-// WriteAll writes report.html, junit.xml and cucumber.json into dir.
+// WriteAll writes report.html, junit.xml, cucumber.json and results.json
+// (for Load and Merge) into dir.
 func (r *Report) WriteAll(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	for name, write := range map[string]func(string) error{
 		"report.html": r.WriteHTML, "junit.xml": r.WriteJUnit, "cucumber.json": r.WriteCucumberJSON,
+		ResultsFile: r.WriteResults,
 	} {
 		if err := write(filepath.Join(dir, name)); err != nil {
 			return err

@@ -152,6 +152,7 @@ type Report struct {
 	IsSection func(tag string) bool
 
 	started time.Time
+	elapsed time.Duration // of a loaded or merged report; zero while it runs
 
 	mu          sync.Mutex
 	interrupted string // why the run stopped early; "" for a whole run
