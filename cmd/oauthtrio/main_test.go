@@ -45,6 +45,13 @@ func TestUsage(t *testing.T) {
 		{args: []string{"serve", "extra"}, code: 2, stderr: []string{`unexpected argument "extra"`}},
 		{args: []string{"check", "--concurrency", "0"}, code: 2, stderr: []string{"--concurrency 0"}},
 		{args: []string{"check", "--nmae", "x"}, code: 2, stderr: []string{"did you mean --name?"}},
+		{args: []string{"check", "--shard", "3/2"}, code: 2, stderr: []string{`--shard "3/2": want K/N with 1 ≤ K ≤ N`}},
+		{args: []string{"check", "--shard-durations", "reports"}, code: 2, stderr: []string{"--shard-durations reports: it balances --shard"}},
+		{args: []string{"check", "--shard", "1/2", "--shard-durations", "no-such-dir"}, code: 2, stderr: []string{"--shard-durations: open no-such-dir"}},
+		{args: []string{"report"}, code: 2, stderr: []string{"want a subcommand: merge"}},
+		{args: []string{"report", "merge", "-h"}, stdout: []string{"oauthtrio report merge: merge the reports", "-out", "Examples:"}},
+		{args: []string{"report", "merge"}, code: 2, stderr: []string{"no report directory to merge"}},
+		{args: []string{"report", "merge", "no-such-dir"}, code: 2, stderr: []string{"no-such-dir: no results.json"}},
 		{args: []string{"check", "--target", "iris-containr"}, code: 2, stderr: []string{`unknown --target "iris-containr"`, "did you mean iris-container?"}},
 		{
 			args: []string{"check", "--issuer", "https://idp.example.org/realms/x/.well-known/openid-configuration"}, code: 2,

@@ -65,6 +65,9 @@ func reportMerge(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "oauthtrio report merge: %v\n", err)
 		return exitUsage
 	}
+	if merged.Target != reports[0].Target {
+		fmt.Fprintf(stderr, "oauthtrio report merge: the reports tested different targets (%s); right for shards that each started the reference, wrong for shards of different issuers\n", merged.Target)
+	}
 	if err := merged.WriteAll(*out); err != nil {
 		fmt.Fprintf(stderr, "oauthtrio report merge: --out %s: %v\n", *out, err)
 		return exitUsage

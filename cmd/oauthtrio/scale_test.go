@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/oauthtrio/oauthtrio/steps/report"
+)
+
+// check --shard runs parts of the selection, balanced by the whole run's
+// durations (from its cucumber.json, or its report directory), and report
+// merge joins their reports into one that counts what the whole run does.
+func TestCheckShardsMerge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs scenarios against the reference trio; skipped with -short")
+	}
+	dir := t.TempDir()
+	counts := regexp.MustCompile(`\d+ scenarios: [^\n]*`)
+	checkRun := func(report string, args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		args = append(args, "--report", filepath.Join(dir, report), "--quiet", "features/discovery.feature")
+		if code := check(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("check %v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout.String(), stderr.String())
+		}
+		return stdout.String()
+	}
+	whole := counts.FindString(checkRun("whole"))
+	first := counts.FindString(checkRun("shard-1", "--shard", "1/2", "--shard-durations", filepath.Join(dir, "whole", "cucumber.json")))
+	second := counts.FindString(checkRun("shard-2", "--shard", "2/2", "--shard-durations", filepath.Join(dir, "whole")))
+	if whole == "" || first == whole || second == whole {
+		t.Fatalf("the shards ran what the whole run did: %q, %q, %q", whole, first, second)
+	}
+
+	var stdout, stderr bytes.Buffer
+	out := filepath.Join(dir, "merged")
+	code := run([]string{"report", "merge", "--out", out, filepath.Join(dir, "shard-1"), filepath.Join(dir, "shard-2")}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("report merge: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	if got := counts.FindString(stdout.String()); got != whole {
+		t.Errorf("merged: %q, the whole run: %q", got, whole)
+	}
+	for _, name := range []string{"report.html", "junit.xml", "cucumber.json", report.ResultsFile} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("the merged report: %v", err)
+		}
+	}
+}
+
+// report merge exits 1 when a merged shard failed a MUST, as check does.
+func TestReportMergeExitStatus(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, fail bool) string {
+		r := report.New("oauthtrio conformance report", "https://idp.example.org")
+		s := r.Start(name, "Feature", []string{"@RFC6749-4.1.2"})
+		var err error
+		if fail {
+			err = errors.New("state was not echoed")
+			s.Step("Then", "state is echoed", report.StepFailed, err, 0)
+		}
+		s.Finish(err)
+		d := filepath.Join(dir, name)
+		if err := r.WriteAll(d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	passed, failed := write("passes", false), write("fails", true)
+	for _, tt := range []struct {
+		dirs []string
+		code int
+		want string
+	}{
+		{[]string{passed}, 0, "Result: PASSED"},
+		{[]string{passed, failed}, 1, "Result: FAILED (1 MUST-level failures)"},
+		{[]string{passed, passed}, 2, "is in both"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(append([]string{"report", "merge", "--out", t.TempDir()}, tt.dirs...), &stdout, &stderr)
+		if code != tt.code || !strings.Contains(stdout.String()+stderr.String(), tt.want) {
+			t.Errorf("merge %v: exit %d, want %d and %q\nstdout:\n%s\nstderr:\n%s", tt.dirs, code, tt.code, tt.want, stdout.String(), stderr.String())
+		}
+	}
+}
