@@ -332,7 +332,7 @@ func (r *run) prepare(opts Options) error {
 		return err
 	}
 	r.caps.ApplyConfig(cfg)
-	if _, err := browser.FindChromium(); err != nil && opts.ChromiumPath == "" {
+	if _, err := browser.FindChromium(); err != nil && opts.ChromiumPath == "" && opts.BrowserURL == "" {
 		r.caps.Set("browser", false, "Chromium is not installed: "+err.Error())
 	} else {
 		r.caps.Set("browser", true, "")
@@ -409,7 +409,13 @@ func (r *run) startBrowser(opts Options) error {
 			bo.TrustSPKI = append(bo.TrustSPKI, selfsigned.SPKIHash(cert))
 		}
 	}
-	b, err := browser.Start(r.ctx, bo)
+	start := browser.Start
+	if opts.BrowserURL != "" {
+		start = func(ctx context.Context, bo browser.Options) (*browser.Browser, error) {
+			return browser.Connect(ctx, opts.BrowserURL, bo)
+		}
+	}
+	b, err := start(r.ctx, bo)
 	if err != nil {
 		return err
 	}

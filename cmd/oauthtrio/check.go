@@ -72,6 +72,9 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	shard, err := scale.parseShard()
+	if err == nil {
+		err = scale.checkBrowserURL()
+	}
 	if err != nil {
 		return c.usageError(stderr, "%v", err)
 	}

@@ -48,6 +48,7 @@ func TestUsage(t *testing.T) {
 		{args: []string{"check", "--shard", "3/2"}, code: 2, stderr: []string{`--shard "3/2": want K/N with 1 ≤ K ≤ N`}},
 		{args: []string{"check", "--shard-durations", "reports"}, code: 2, stderr: []string{"--shard-durations reports: it balances --shard"}},
 		{args: []string{"check", "--shard", "1/2", "--shard-durations", "no-such-dir"}, code: 2, stderr: []string{"--shard-durations: open no-such-dir"}},
+		{args: []string{"check", "--browser-url", "localhost:9222"}, code: 2, stderr: []string{"--browser-url localhost:9222: want a DevTools endpoint"}},
 		{args: []string{"report"}, code: 2, stderr: []string{"want a subcommand: merge"}},
 		{args: []string{"report", "merge", "-h"}, stdout: []string{"oauthtrio report merge: merge the reports", "-out", "Examples:"}},
 		{args: []string{"report", "merge"}, code: 2, stderr: []string{"no report directory to merge"}},

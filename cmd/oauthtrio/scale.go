@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/oauthtrio/oauthtrio/steps"
+	"github.com/oauthtrio/oauthtrio/steps/browser"
 )
 
 // scaleFlags are the check flags that spread a run over CI jobs and
@@ -19,6 +20,17 @@ func addScaleFlags(fs *flag.FlagSet) scaleFlags {
 		durations:  fs.String("shard-durations", "", "balance --shard by the durations of an earlier run: its report directory or cucumber.json"),
 		browserURL: fs.String("browser-url", "", "drive a running Chromium/Chrome instead of starting one: its DevTools websocket (ws://...) or endpoint (http://host:port)"),
 	}
+}
+
+// checkBrowserURL checks --browser-url before anything starts.
+func (f scaleFlags) checkBrowserURL() error {
+	if *f.browserURL == "" {
+		return nil
+	}
+	if err := browser.CheckEndpoint(*f.browserURL); err != nil {
+		return fmt.Errorf("--browser-url %s: %w", *f.browserURL, err)
+	}
+	return nil
 }
 
 // parseShard reads --shard and --shard-durations; the error names the

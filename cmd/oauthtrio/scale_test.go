@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/oauthtrio/oauthtrio/internal/devtoolstest"
 	"github.com/oauthtrio/oauthtrio/steps/report"
 )
 
@@ -86,5 +88,24 @@ func TestReportMergeExitStatus(t *testing.T) {
 		if code != tt.code || !strings.Contains(stdout.String()+stderr.String(), tt.want) {
 			t.Errorf("merge %v: exit %d, want %d and %q\nstdout:\n%s\nstderr:\n%s", tt.dirs, code, tt.code, tt.want, stdout.String(), stderr.String())
 		}
+	}
+}
+
+// check --browser-url runs the browser scenarios in a Chromium that runs
+// already, started here with a DevTools port: the login flow passes, the
+// remote browser shows the issuer's pages, and the local Chromium (a path
+// that cannot run) is never started.
+func TestCheckRemoteBrowser(t *testing.T) {
+	remote := devtoolstest.Start(t)
+	var stdout, stderr bytes.Buffer
+	args := []string{"--browser-url", remote.HTTP, "--chromium", "/nonexistent/chromium", "--report", t.TempDir(), "features/authorization_code.feature:11"}
+	if code := check(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "1 scenarios: 1 passed") {
+		t.Errorf("the login flow did not pass:\n%s", stdout.String())
+	}
+	if !slices.ContainsFunc(remote.Visited(), func(u string) bool { return strings.Contains(u, "/authserver/oauth2/") }) {
+		t.Errorf("the remote browser showed no page of the issuer: %v", remote.Visited())
 	}
 }
