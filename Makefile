@@ -9,12 +9,13 @@ DEADCODE ?= golang.org/x/tools/cmd/deadcode@v0.52.0
 # A slow machine fails with go test's clear timeout message, not a hang.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: setup check serve test vet bench fuzz build test-iris peer-node peer-glewlwyd third-party-clients
+.PHONY: setup check serve test vet bench fuzz build test-iris peer-node peer-glewlwyd third-party-clients lint-ci
 
 # Installs what oauthtrio needs beside Go on a Debian machine: Chromium for
 # the browser steps, Node.js with npm for the third-party clients and the
 # node-oidc-provider peer, and Glewlwyd (with sqlite3 and openssl) for the
-# second peer. Uses sudo when not run as root.
+# second peer, and shellcheck for the scripts of the GitHub Action. Uses sudo
+# when not run as root.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 setup:
 	@need=""; \
@@ -24,6 +25,7 @@ setup:
 	command -v glewlwyd >/dev/null 2>&1 || need="$$need glewlwyd dbconfig-sqlite3"; \
 	command -v sqlite3 >/dev/null 2>&1 || need="$$need sqlite3"; \
 	command -v openssl >/dev/null 2>&1 || need="$$need openssl"; \
+	command -v shellcheck >/dev/null 2>&1 || need="$$need shellcheck"; \
 	[ -f /etc/ssl/certs/ca-certificates.crt ] || need="$$need ca-certificates"; \
 	if [ -n "$$need" ]; then \
 		echo "installing:$$need"; \
@@ -69,6 +71,12 @@ peer-glewlwyd:
 # runs them too but skips them without Node.js; here that is a failure.
 third-party-clients:
 	OAUTHTRIO_REQUIRE_PEERS=1 $(GO) test -run '^(TestPostmanCollectionWithNewman|TestOpenIDClientRelyingParty)$$' -count=1 -v ./cmd/oauthtrio/
+
+# The GitHub Action and the README's workflows through actionlint (with
+# shellcheck), and the Dockerfile and compose.yaml as far as no container
+# engine is needed. "make test" runs them too.
+lint-ci:
+	OAUTHTRIO_REQUIRE_PEERS=1 $(GO) test -run '^(TestGitHubWorkflowsLint|TestActionMetadata|TestDockerfile|TestComposeFile)$$' -count=1 -v ./cmd/oauthtrio/
 
 # Token endpoint micro-benchmarks, and whole login flows against a trio on
 # disk at concurrency 8 and 32 (flows/s, p99, RSS growth; zero errors).

@@ -14,42 +14,47 @@ import (
 	"github.com/oauthtrio/oauthtrio/steps/report"
 )
 
-// check --shard runs parts of the selection, balanced by the whole run's
-// durations (from its cucumber.json, or its report directory), and report
-// merge joins their reports into one that counts what the whole run does.
+// The README's sharding commands, run as written (their reports in a
+// temporary directory): check --shard runs parts of the selection,
+// balanced by the whole run's durations, and report merge joins their
+// reports into one that counts what the whole run does.
 func TestCheckShardsMerge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs scenarios against the reference trio; skipped with -short")
 	}
+	var block string
+	for _, b := range codeBlocks(t, readRepoFile(t, "README.md"), "sh") {
+		if strings.Contains(b, "report merge") {
+			block = b
+		}
+	}
 	dir := t.TempDir()
 	counts := regexp.MustCompile(`\d+ scenarios: [^\n]*`)
-	checkRun := func(report string, args ...string) string {
-		t.Helper()
-		var stdout, stderr bytes.Buffer
-		args = append(args, "--report", filepath.Join(dir, report), "--quiet", "features/discovery.feature")
-		if code := check(args, &stdout, &stderr); code != 0 {
-			t.Fatalf("check %v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, stdout.String(), stderr.String())
+	var summaries []string
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		args, ok := strings.CutPrefix(line, "go run ./cmd/oauthtrio ")
+		if !ok {
+			t.Fatalf("README: %q is not an oauthtrio command", line)
 		}
-		return stdout.String()
+		args = strings.ReplaceAll(args, "reports/", dir+"/")
+		var stdout, stderr bytes.Buffer
+		if code := run(strings.Fields(args), &stdout, &stderr); code != 0 {
+			t.Fatalf("%s: exit %d\nstdout:\n%s\nstderr:\n%s", line, code, stdout.String(), stderr.String())
+		}
+		summaries = append(summaries, counts.FindString(stdout.String()))
 	}
-	whole := counts.FindString(checkRun("whole"))
-	first := counts.FindString(checkRun("shard-1", "--shard", "1/2", "--shard-durations", filepath.Join(dir, "whole", "cucumber.json")))
-	second := counts.FindString(checkRun("shard-2", "--shard", "2/2", "--shard-durations", filepath.Join(dir, "whole")))
+	if len(summaries) != 4 {
+		t.Fatalf("README block: %d commands, want the whole run, two shards and the merge:\n%s", len(summaries), block)
+	}
+	whole, first, second, merged := summaries[0], summaries[1], summaries[2], summaries[3]
 	if whole == "" || first == whole || second == whole {
-		t.Fatalf("the shards ran what the whole run did: %q, %q, %q", whole, first, second)
+		t.Errorf("the shards ran what the whole run did: %q, %q, %q", whole, first, second)
 	}
-
-	var stdout, stderr bytes.Buffer
-	out := filepath.Join(dir, "merged")
-	code := run([]string{"report", "merge", "--out", out, filepath.Join(dir, "shard-1"), filepath.Join(dir, "shard-2")}, &stdout, &stderr)
-	if code != 0 {
-		t.Fatalf("report merge: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
-	}
-	if got := counts.FindString(stdout.String()); got != whole {
-		t.Errorf("merged: %q, the whole run: %q", got, whole)
+	if merged != whole {
+		t.Errorf("merged: %q, the whole run: %q", merged, whole)
 	}
 	for _, name := range []string{"report.html", "junit.xml", "cucumber.json", report.ResultsFile} {
-		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, "merged", name)); err != nil {
 			t.Errorf("the merged report: %v", err)
 		}
 	}
