@@ -169,3 +169,26 @@ func scenarioKeys(list []report.ScenarioRecord) map[string]int {
 	}
 	return out
 }
+
+// A --name selection narrows the not-applicable list too: the report holds
+// the selected scenarios only, so that shards (and a run by name) do not
+// list the rest of the suite.
+func TestSelectionNarrowsNotApplicable(t *testing.T) {
+	_, cfg := fakeTarget(t, behaviour{}, "https", nil)
+	res, err := Run(t.Context(), cfg, Options{
+		Tags: "~@needs:browser", Select: Selection{Name: "^The discovery document"},
+		Output: newTestOutput(t), Progress: ProgressQuiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := res.Report.Scenarios()
+	if len(list) == 0 {
+		t.Fatal("nothing ran")
+	}
+	for _, s := range list {
+		if !strings.HasPrefix(s.Name, "The discovery document") {
+			t.Errorf("%q (%s) is in the report of a run selected by name", s.Name, s.Status)
+		}
+	}
+}
