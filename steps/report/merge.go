@@ -137,7 +137,7 @@ func Merge(names []string, reports []*Report) (*Report, error) {
 		}
 		mine := map[string]bool{}
 		for _, rec := range r.Scenarios() {
-			key := rec.FeatureURI + "\x00" + rec.Name + "\x00" + stepsText(rec)
+			key := rec.FeatureURI + "\x00" + rec.Name + "\x00" + rec.StepsText()
 			if other, ok := seen[key]; ok && !mine[key] {
 				return nil, fmt.Errorf("%q (%s) is in both %s and %s: merge the shards of one run, each once", rec.Name, rec.FeatureURI, other, names[i])
 			}
