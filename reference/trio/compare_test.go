@@ -49,6 +49,7 @@ func BenchmarkCompare(b *testing.B) {
 	rounds := envInt(b, "OAUTHTRIO_COMPARE_ROUNDS", 2)
 	attack := time.Duration(seconds) * time.Second
 
+	bound := newRSABound(b)
 	rs := startCompareTrio(b, "RS256")
 	es := startCompareTrio(b, "ES256")
 	node := startNodePeer(b)
@@ -78,8 +79,8 @@ func BenchmarkCompare(b *testing.B) {
 			}
 			rates[t.name] = append(rates[t.name], r)
 		}
-		rates["RS256 signing bound"] = append(rates["RS256 signing bound"], cryptoRate(attack, rsaSign))
-		rates["RS256 verification bound"] = append(rates["RS256 verification bound"], cryptoRate(attack, rsaVerify))
+		rates["RS256 signing bound"] = append(rates["RS256 signing bound"], cryptoRate(attack, bound.sign))
+		rates["RS256 verification bound"] = append(rates["RS256 verification bound"], cryptoRate(attack, bound.verify))
 	}
 
 	mean := func(name string) float64 {
@@ -192,33 +193,31 @@ func cryptoRate(d time.Duration, op func()) float64 {
 	return float64(n.Load()) / time.Since(start).Seconds()
 }
 
-// The bounds sign and verify a digest the size of an access token's with a
-// key of the reference's kind (RSA 2048, as keyring generates).
-var (
-	boundKey    = mustRSAKey()
-	boundDigest = sha256.Sum256([]byte(strings.Repeat("access-token-claims.", 20)))
-	boundSig    = mustSign()
-)
+// rsaBound signs and verifies a digest the size of an access token's with
+// a key of the reference's kind (RSA 2048, as keyring generates).
+type rsaBound struct {
+	key    *rsa.PrivateKey
+	digest [sha256.Size]byte
+	sig    []byte
+}
 
-func mustRSAKey() *rsa.PrivateKey {
+func newRSABound(b *testing.B) *rsaBound {
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		panic(err)
+		b.Fatal(err)
 	}
-	return k
+	r := &rsaBound{key: k, digest: sha256.Sum256([]byte(strings.Repeat("access-token-claims.", 20)))}
+	if r.sig, err = rsa.SignPKCS1v15(nil, k, crypto.SHA256, r.digest[:]); err != nil {
+		b.Fatal(err)
+	}
+	return r
 }
 
-func mustSign() []byte {
-	s, err := rsa.SignPKCS1v15(nil, boundKey, crypto.SHA256, boundDigest[:])
-	if err != nil {
-		panic(err)
-	}
-	return s
+func (r *rsaBound) sign() { _, _ = rsa.SignPKCS1v15(nil, r.key, crypto.SHA256, r.digest[:]) }
+
+func (r *rsaBound) verify() {
+	_ = rsa.VerifyPKCS1v15(&r.key.PublicKey, crypto.SHA256, r.digest[:], r.sig)
 }
-
-func rsaSign() { _, _ = rsa.SignPKCS1v15(nil, boundKey, crypto.SHA256, boundDigest[:]) }
-
-func rsaVerify() { _ = rsa.VerifyPKCS1v15(&boundKey.PublicKey, crypto.SHA256, boundDigest[:], boundSig) }
 
 func formatRates(rs []float64) string {
 	parts := make([]string, len(rs))
