@@ -9,7 +9,7 @@ DEADCODE ?= golang.org/x/tools/cmd/deadcode@v0.52.0
 # A slow machine fails with go test's clear timeout message, not a hang.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: setup check serve test vet bench fuzz build test-iris peer-node peer-glewlwyd third-party-clients lint-ci
+.PHONY: setup check serve test vet bench bench-compare fuzz build test-iris peer-node peer-glewlwyd third-party-clients lint-ci
 
 # Installs what oauthtrio needs beside Go on a Debian machine: Chromium for
 # the browser steps, Node.js with npm for the third-party clients and the
@@ -83,6 +83,15 @@ lint-ci:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./reference/authserver/
 	$(GO) test -run '^$$' -bench BenchmarkFlows -benchtime 100x ./reference/trio/
+
+# The reference beside node-oidc-provider (the CI peer) under the same
+# vegeta load on loopback, interleaved rounds, with the crypto bounds of
+# the same run and the ratios (README, Performance).
+COMPARE_SECONDS ?= 10
+COMPARE_ROUNDS ?= 2
+bench-compare:
+	OAUTHTRIO_COMPARE_SECONDS=$(COMPARE_SECONDS) OAUTHTRIO_COMPARE_ROUNDS=$(COMPARE_ROUNDS) \
+		$(GO) test -run '^$$' -bench '^BenchmarkCompare$$' -benchtime 1x -timeout 30m ./reference/trio/
 
 # Fuzz the login and consent form handlers and the logout endpoint.
 FUZZTIME ?= 30s

@@ -391,6 +391,7 @@ func (r *run) startBrowser(opts Options) error {
 		ExecPath:      opts.ChromiumPath,
 		ArtifactsDir:  r.artifacts,
 		ActionTimeout: r.cfg.Timeouts.Browser,
+		Warm:          opts.Concurrency,
 	}
 	switch {
 	case r.cfg.TLS.Insecure:

@@ -250,3 +250,30 @@ func TestRetiredKeyLeavesWhileRunning(t *testing.T) {
 	_, err = r.Signer().Validate(ctx, sign(t, r, "bob"))
 	assert.NoError(t, err, "the active key never retires")
 }
+
+// BenchmarkSign measures signing an access token with the stored key, per
+// algorithm, as the token endpoint does.
+//
+//	go test -run '^$' -bench Sign ./reference/keyring/
+func BenchmarkSign(b *testing.B) {
+	for _, alg := range Algorithms {
+		b.Run(alg, func(b *testing.B) {
+			st, err := store.OpenMemory(func() fosite.Session { return &fosite.DefaultSession{} })
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { st.Close() })
+			r, err := Open(context.Background(), st, alg, time.Hour)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := r.Signer()
+			claims := jwt.MapClaims{"sub": "bench", "scope": "my/scope", "client_id": "bench-client"}
+			for b.Loop() {
+				if _, _, err := s.Generate(context.Background(), claims, &jwt.Headers{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

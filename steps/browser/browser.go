@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -44,6 +45,11 @@ type Options struct {
 	ArtifactsDir string
 	// ActionTimeout bounds each action; zero means DefaultActionTimeout.
 	ActionTimeout time.Duration
+	// Warm is how many fresh sessions are kept open ahead of NewSession
+	// (normally the run's concurrency), so that a scenario does not wait
+	// for Chromium to create a browser context and its renderer. Each
+	// session is still used once: a warm one has never loaded a page.
+	Warm int
 }
 
 // Browser is one running Chromium process.
@@ -54,6 +60,17 @@ type Browser struct {
 	allocCancel   context.CancelFunc
 	browserCtx    context.Context
 	browserCancel context.CancelFunc
+
+	// warm holds sessions opened ahead of use; refills counts the
+	// openings under way, which Close waits for.
+	warm    chan *warmSession
+	refills sync.WaitGroup
+}
+
+// warmSession is a session opened ahead of use, with what ends it.
+type warmSession struct {
+	s      *Session
+	cancel context.CancelFunc
 }
 
 // FindChromium returns the path of a Chromium executable. The real binary
@@ -163,6 +180,7 @@ func launch(ctx context.Context, opts Options) (*Browser, error) {
 		allocCancel:   allocCancel,
 		browserCtx:    browserCtx,
 		browserCancel: browserCancel,
+		warm:          make(chan *warmSession, max(opts.Warm, 0)),
 	}
 
 	// The first Do binds the initial tab to the context it runs under, so it
@@ -178,7 +196,27 @@ func launch(ctx context.Context, opts Options) (*Browser, error) {
 		b.Close()
 		return nil, fmt.Errorf("browser: starting %s: %w", opts.ExecPath, err)
 	}
+	for range cap(b.warm) {
+		b.refill()
+	}
 	return b, nil
+}
+
+// refill opens one session in the background for the warm pool. A failure
+// leaves the pool short: NewSession then opens a session itself and
+// reports the error there.
+func (b *Browser) refill() {
+	b.refills.Go(func() {
+		s, cancel, err := b.openSession()
+		if err != nil {
+			return
+		}
+		select {
+		case b.warm <- &warmSession{s: s, cancel: cancel}:
+		default:
+			cancel()
+		}
+	})
 }
 
 // Close stops Chromium and removes its temporary profile.
@@ -186,6 +224,7 @@ func (b *Browser) Close() error {
 	if b == nil {
 		return nil
 	}
+	b.closeWarm()
 	done := make(chan struct{})
 	go func() {
 		// Cancel asks the browser to close gracefully; the deadline keeps a
@@ -214,22 +253,96 @@ func (b *Browser) Close() error {
 	return os.RemoveAll(b.userDataDir)
 }
 
-// NewSession opens an isolated browser context with one tab. It ends when
+// closeWarm ends the sessions of the warm pool, those still being opened
+// included, while the browser still answers.
+func (b *Browser) closeWarm() {
+	done := make(chan struct{})
+	go func() {
+		b.refills.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	for {
+		select {
+		case w := <-b.warm:
+			w.cancel()
+		default:
+			return
+		}
+	}
+}
+
+// NewSession returns an isolated browser context with one tab that has
+// loaded nothing yet, from the warm pool when one is ready. It ends when
 // the returned cancel func is called or ctx is done, whichever comes first.
 func (b *Browser) NewSession(ctx context.Context) (*Session, context.CancelFunc, error) {
-	tabCtx, tabCancel := chromedp.NewContext(b.browserCtx, chromedp.WithNewBrowserContext())
+	var s *Session
+	var tabCancel context.CancelFunc
+	select {
+	case w := <-b.warm:
+		b.refill()
+		s, tabCancel = w.s, w.cancel
+	default:
+		// The first Do, which creates the context, must run without a
+		// deadline (see openSession); ctx can only abandon the wait.
+		type opened struct {
+			s      *Session
+			cancel context.CancelFunc
+			err    error
+		}
+		ch := make(chan opened, 1)
+		go func() {
+			s, cancel, err := b.openSession()
+			ch <- opened{s, cancel, err}
+		}()
+		select {
+		case o := <-ch:
+			if o.err != nil {
+				return nil, nil, o.err
+			}
+			s, tabCancel = o.s, o.cancel
+		case <-ctx.Done():
+			go func() {
+				if o := <-ch; o.err == nil {
+					o.cancel()
+				}
+			}()
+			return nil, nil, fmt.Errorf("browser: opening a new browser context: %w", ctx.Err())
+		}
+	}
 	stop := context.AfterFunc(ctx, tabCancel)
-	cancel := func() {
+	return s, func() {
 		stop()
 		tabCancel()
-	}
+	}, nil
+}
+
+// unusedDomains are the DevTools domains chromedp enables on every tab that
+// a Session never reads: it drives pages with Runtime.evaluate and Page
+// commands alone. Left on, every request, DOM mutation and style sheet of
+// every tab is serialised into events that Chromium builds and the run
+// decodes, for nothing.
+var unusedDomains = []string{"CSS.disable", "DOM.disable", "Network.disable", "Log.disable"}
+
+// openSession creates a browser context with one tab.
+func (b *Browser) openSession() (*Session, context.CancelFunc, error) {
+	tabCtx, tabCancel := chromedp.NewContext(b.browserCtx, chromedp.WithNewBrowserContext())
 	// The first Do creates the browser context and the tab. It must run
 	// without a deadline: a tab bound to a timed-out context would die with
-	// it and later queries would wait on a blank target for ever. ctx still
-	// abandons the wait through the AfterFunc above.
+	// it and later queries would wait on a blank target for ever.
 	if err := chromedp.Do(tabCtx); err != nil {
-		cancel()
+		tabCancel()
 		return nil, nil, fmt.Errorf("browser: opening a new browser context: %w", err)
+	}
+	t := chromedp.FromContext(tabCtx).Target
+	for _, m := range unusedDomains {
+		if err := t.Call(tabCtx, m, nil, nil); err != nil {
+			tabCancel()
+			return nil, nil, fmt.Errorf("browser: %s: %w", m, err)
+		}
 	}
 	s := &Session{
 		ctx:          tabCtx,
@@ -237,5 +350,5 @@ func (b *Browser) NewSession(ctx context.Context) (*Session, context.CancelFunc,
 		artifactsDir: b.opts.ArtifactsDir,
 	}
 	s.watchDialogs()
-	return s, cancel, nil
+	return s, tabCancel, nil
 }

@@ -54,7 +54,8 @@ func BenchmarkLoginAndConsent(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bo := browser.Options{TrustSPKI: []string{selfsigned.SPKIHash(ln.Certificate())}}
+	// As many warm sessions as the most flows at once, as the runner keeps.
+	bo := browser.Options{TrustSPKI: []string{selfsigned.SPKIHash(ln.Certificate())}, Warm: 4}
 	for _, c := range certs {
 		bo.TrustSPKI = append(bo.TrustSPKI, selfsigned.SPKIHash(c))
 	}
