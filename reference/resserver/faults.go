@@ -4,7 +4,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
+
+// FaultsEnv names the faults switched on (fault.Env), for the tests
+// outside reference/ that switch them.
+const FaultsEnv = fault.Env
 
 // Faults are deliberate bugs in the token checks, switched on by name in
 // OAUTHTRIO_FAULTS (package fault), so that the resource-server checks of

@@ -242,7 +242,17 @@ func (op *OP) Revoke(token string) {
 	op.revoked[token] = true
 }
 
+// Register adds a client, for one whose redirect URI is known only once
+// it runs.
+func (op *OP) Register(c Client) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	op.opts.Clients = append(op.opts.Clients, c)
+}
+
 func (op *OP) client(id string) (Client, bool) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
 	for _, c := range op.opts.Clients {
 		if c.ID == id {
 			return c, true
