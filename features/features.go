@@ -14,5 +14,5 @@ var Files embed.FS
 // check --resource) and client/ (oauthtrio check --client). They are not
 // part of Files: a run against an issuer never selects them.
 //
-//go:embed resource-server/*.feature
+//go:embed resource-server/*.feature client/*.feature
 var Roles embed.FS

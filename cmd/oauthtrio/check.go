@@ -40,7 +40,9 @@ oauthtrio check --issuer https://idp.example.org/realms/test --insecure
 oauthtrio check --tags '@needs:pkce_s256 && ~@should'
 oauthtrio check --name 'PKCE' features/authorize.feature:12
 oauthtrio check --features my-features --quiet
-oauthtrio check --config target.yaml --shard 2/3 --shard-durations last-run --report reports/shard-2`,
+oauthtrio check --config target.yaml --shard 2/3 --shard-durations last-run --report reports/shard-2
+oauthtrio check --config rs.yaml --resource https://api.example.org/items
+oauthtrio check --config app.yaml --client https://app.example.org/`,
 }
 
 // listFlag is a flag that may be given more than once.
@@ -66,6 +68,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 	insecure := fs.Bool("insecure", false, "accept any certificate from the issuer (throw-away test issuers only)")
 	quiet := fs.Bool("quiet", false, "print only the summary")
 	scale := addScaleFlags(fs)
+	var rf roleFlags
+	rf.bind(fs)
 	targetName := fs.String("target", "", `a target to start: iris-container (IRIS and its web gateway in Docker, image from $`+iris.EnvImage+`)`)
 	locations, status, ok := c.parse(fs, args, stdout, stderr)
 	if !ok {
@@ -77,6 +81,9 @@ func check(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		return c.usageError(stderr, "%v", err)
+	}
+	if rf.set() {
+		return rf.checkRole(roleRun{configFile: *configFile, reportDir: *reportDir, tags: *tags, chromium: *chromium, caFile: *caFile, insecure: *insecure}, stdout, stderr)
 	}
 	if *concurrency < 0 || (flagSet(fs, "concurrency") && *concurrency == 0) {
 		return c.usageError(stderr, "--concurrency %d: want 1 or more", *concurrency)

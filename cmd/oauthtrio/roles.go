@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -15,9 +16,7 @@ type roleFlags struct {
 	resource, client string
 }
 
-func (rf *roleFlags) bind(fs interface {
-	StringVar(p *string, name, value, usage string)
-}) {
+func (rf *roleFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&rf.resource, "resource", "", "check a resource server: its protected URL (overrides resource.url); it must trust the test OP (test_op in the configuration)")
 	fs.StringVar(&rf.client, "client", "", "check a client (relying party): the URL where its login starts (overrides client.url); it must use the test OP as its issuer")
 }
@@ -27,7 +26,7 @@ func (rf *roleFlags) set() bool { return rf.resource != "" || rf.client != "" }
 // roleRun is what checkRole needs of check's other flags.
 type roleRun struct {
 	configFile, reportDir, tags, chromium, caFile string
-	insecure, quiet                              bool
+	insecure                                      bool
 }
 
 // checkRole runs the resource-server or client checks. Its exit statuses
@@ -83,9 +82,6 @@ func (rf *roleFlags) checkRole(run roleRun, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout)
 
 	opts := roles.Options{Tags: strings.TrimSpace(run.tags), ReportDir: run.reportDir, Output: stdout, ChromiumPath: run.chromium}
-	if run.quiet {
-		opts.Output = io.Discard
-	}
 	run1 := roles.RunResource
 	if rf.client != "" {
 		run1 = roles.RunClient

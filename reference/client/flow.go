@@ -30,6 +30,9 @@ const (
 	stepLogout        = "Logout"
 )
 
+// maxClockSkew is how far in the future an ID token's iat may be.
+const maxClockSkew = 5 * time.Minute
+
 // stepError is one failed step, as the page shows it.
 type stepError struct {
 	Step, Text string
@@ -181,9 +184,17 @@ func (a *App) verifyTokens(ctx context.Context, d *discovery, tok *oauth2.Token,
 	if err != nil {
 		return nil, err
 	}
-	// OIDC Core §2: sub is required; the page and the refresh rely on it.
-	if idt.Subject == "" {
+	// OIDC Core §2: sub and iat are required; the page and the refresh
+	// rely on sub. §3.1.3.7 item 10 lets a client refuse a token issued too
+	// far from now: one from the future, beyond clock skew, is forged or
+	// from a broken issuer.
+	switch {
+	case idt.Subject == "":
 		return nil, errors.New("the ID token has no sub")
+	case idt.IssuedAt.IsZero():
+		return nil, errors.New("the ID token has no iat")
+	case idt.IssuedAt.After(time.Now().Add(maxClockSkew)):
+		return nil, fmt.Errorf("the ID token was issued in the future (iat %s)", idt.IssuedAt.UTC().Format(time.RFC3339))
 	}
 	switch {
 	case previous == nil && idt.Nonce != nonce:

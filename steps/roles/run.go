@@ -46,10 +46,8 @@ type Options struct {
 // its certificate to test_op.ca_out when set.
 func StartTestOP(cfg *issuer.Config) (*testop.OP, error) {
 	opts := testop.Options{
-		Addr:    cfg.TestOP.Addr,
-		Host:    cfg.TestOP.Host,
-		Subject: "oauthtrio-user",
-		Claims:  map[string]any{"name": "oauthtrio test user", "email": "user@oauthtrio.test"},
+		Addr: cfg.TestOP.Addr,
+		Host: cfg.TestOP.Host,
 	}
 	if cfg.TestOP.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TestOP.CertFile, cfg.TestOP.KeyFile)

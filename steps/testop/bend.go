@@ -42,6 +42,9 @@ type Bend struct {
 	// UserinfoSub, when set, is the "sub" UserInfo answers instead of the
 	// ID token's (OIDF rp-userinfo-bad-sub-claim).
 	UserinfoSub string
+	// UserinfoClaims, when set, replace the user's other claims in the
+	// UserInfo response.
+	UserinfoClaims map[string]any
 	// AuthzIss, when set, replaces the "iss" of the authorization
 	// response (RFC 9207); OmitAuthzIss leaves it out.
 	AuthzIss     string

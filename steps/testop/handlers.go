@@ -33,6 +33,8 @@ type TokenRequest struct {
 	CodeVerifier string
 	// PKCEVerified is true when a code_verifier matched the challenge.
 	PKCEVerified bool
+	// Tokens are the access and ID tokens issued in return.
+	Tokens []string
 }
 
 // AuthorizationRequests returns the authorization requests so far, oldest
@@ -238,7 +240,7 @@ func (op *OP) token(w http.ResponseWriter, r *http.Request) {
 		}
 		ex.PKCEVerified = true
 	}
-	op.recordExchange(g, ex)
+	defer op.recordExchange(g, ex)
 
 	at, err := op.issueAccessToken(g, []string{c.ID})
 	if err != nil {
@@ -258,7 +260,9 @@ func (op *OP) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		resp["id_token"] = idt
+		ex.Tokens = append(ex.Tokens, idt)
 	}
+	ex.Tokens = append(ex.Tokens, at)
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -283,9 +287,6 @@ func (op *OP) idToken(g *grant, accessToken string) (string, error) {
 	}
 	if g.req.Nonce != "" {
 		claims["nonce"] = g.req.Nonce
-	}
-	for k, v := range op.opts.Claims {
-		claims[k] = v
 	}
 	return op.keys.sign(claims, "JWT", g.bend.IDToken)
 }
@@ -313,10 +314,15 @@ func (op *OP) userinfo(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	claims := map[string]any{"sub": g.sub}
-	for k, v := range op.opts.Claims {
+	claims := map[string]any{}
+	other := op.opts.Claims
+	if g.bend.UserinfoClaims != nil {
+		other = g.bend.UserinfoClaims
+	}
+	for k, v := range other {
 		claims[k] = v
 	}
+	claims["sub"] = g.sub
 	if g.bend.UserinfoSub != "" {
 		claims["sub"] = g.bend.UserinfoSub
 	}

@@ -22,6 +22,12 @@ import (
 	"github.com/oauthtrio/oauthtrio/internal/selfsigned"
 )
 
+// The test OP's one user, unless Options say otherwise.
+const (
+	DefaultSubject  = "oauthtrio-test-user"
+	DefaultUserName = "oauthtrio test user"
+)
+
 // Client is a client registered at the test OP.
 type Client struct {
 	ID string
@@ -44,9 +50,11 @@ type Options struct {
 	// Clients are the registered clients; introspection accepts any of
 	// them.
 	Clients []Client
-	// Subject is the signed-in user's "sub"; default "test-user".
+	// Subject is the signed-in user's "sub"; default DefaultSubject.
 	Subject string
-	// Claims are the user's other claims, in the ID token and UserInfo.
+	// Claims are the user's other claims, answered by UserInfo only (the
+	// ID token carries the standard claims), so a client showing them
+	// shows that it used UserInfo. Default: name DefaultUserName.
 	Claims map[string]any
 	// TokenLifetime is the lifetime of the tokens it issues; default 10 minutes.
 	TokenLifetime time.Duration
@@ -88,7 +96,10 @@ func Start(opts Options) (*OP, error) {
 		opts.Addr = "127.0.0.1:0"
 	}
 	if opts.Subject == "" {
-		opts.Subject = "test-user"
+		opts.Subject = DefaultSubject
+	}
+	if opts.Claims == nil {
+		opts.Claims = map[string]any{"name": DefaultUserName, "email": "test-user@oauthtrio.test"}
 	}
 	if opts.TokenLifetime <= 0 {
 		opts.TokenLifetime = 10 * time.Minute

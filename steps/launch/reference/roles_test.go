@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/oauthtrio/oauthtrio/reference/resserver"
+	"github.com/oauthtrio/oauthtrio/steps/browser"
 	"github.com/oauthtrio/oauthtrio/steps/launch/reference"
 	"github.com/oauthtrio/oauthtrio/steps/report"
 	"github.com/oauthtrio/oauthtrio/steps/roles"
@@ -36,15 +37,7 @@ func TestReferenceResourceServerPasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := res.Report.Counts()
-	if res.Failed || c.Warnings > 0 || c.Passed == 0 || c.NotApplicable > 0 {
-		t.Errorf("counts %+v", c)
-		for _, s := range res.Report.Scenarios() {
-			if s.Status != report.StatusPassed {
-				t.Logf("%s: %s %s", s.Status.Label(), s.Name, s.Error)
-			}
-		}
-	}
+	requireAllPassed(t, res.Report)
 }
 
 // TestResourceChecksCatchTheirFaults weakens the reference's resource
@@ -102,4 +95,32 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// TestReferenceClientPasses drives the reference web client's login
+// against the test OP through every client check: none may fail or warn.
+func TestReferenceClientPasses(t *testing.T) {
+	if _, err := browser.FindChromium(); err != nil {
+		t.Fatalf("the client checks need Chromium (apt-get install -y chromium): %v", err)
+	}
+	op, inst := startAgainstTestOP(t)
+	res, err := roles.RunClient(context.Background(), inst.Config, op, roles.Options{Output: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireAllPassed(t, res.Report)
+}
+
+// requireAllPassed fails unless every scenario passed.
+func requireAllPassed(t *testing.T, rep *report.Report) {
+	t.Helper()
+	c := rep.Counts()
+	if c.Failed > 0 || c.Warnings > 0 || c.Passed == 0 || c.NotApplicable > 0 || c.NotRun > 0 {
+		t.Errorf("counts %+v", c)
+		for _, s := range rep.Scenarios() {
+			if s.Status != report.StatusPassed {
+				t.Logf("%s: %s %s", s.Status.Label(), s.Name, s.Error)
+			}
+		}
+	}
 }
