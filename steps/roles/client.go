@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -65,6 +66,27 @@ func LoadClientProfile(ref string) (*ClientProfile, error) {
 	return &p, nil
 }
 
+// BrowserOptions are those of a browser that trusts the test OP's
+// certificate and the client's (tls.ca_file, or any with tls.insecure).
+func BrowserOptions(cfg *issuer.Config, op *testop.OP, chromium string) (browser.Options, error) {
+	bo := browser.Options{
+		ExecPath:         chromium,
+		ActionTimeout:    cfg.Timeouts.Browser,
+		TrustSPKI:        []string{selfsigned.SPKIHash(op.Certificate())},
+		IgnoreCertErrors: cfg.TLS.Insecure,
+	}
+	if cfg.TLS.CAFile != "" {
+		certs, _, err := selfsigned.ReadFile(cfg.TLS.CAFile)
+		if err != nil {
+			return bo, fmt.Errorf("tls.ca_file: %w", err)
+		}
+		for _, c := range certs {
+			bo.TrustSPKI = append(bo.TrustSPKI, selfsigned.SPKIHash(c))
+		}
+	}
+	return bo, nil
+}
+
 // RunClient checks the client cfg.RelyingParty describes, whose issuer is
 // op, by driving its login in Chromium.
 func RunClient(ctx context.Context, cfg *issuer.Config, op *testop.OP, opts Options) (*steps.Result, error) {
@@ -76,29 +98,20 @@ func RunClient(ctx context.Context, cfg *issuer.Config, op *testop.OP, opts Opti
 	if err != nil {
 		return nil, err
 	}
-	bo := browser.Options{
-		ExecPath:         opts.ChromiumPath,
-		ActionTimeout:    cfg.Timeouts.Browser,
-		TrustSPKI:        []string{selfsigned.SPKIHash(op.Certificate())},
-		IgnoreCertErrors: cfg.TLS.Insecure,
-	}
-	if opts.ReportDir != "" {
-		bo.ArtifactsDir = opts.ReportDir + "/artifacts"
-	}
-	if cfg.TLS.CAFile != "" {
-		certs, _, err := selfsigned.ReadFile(cfg.TLS.CAFile)
+	b := opts.Browser
+	if b == nil {
+		bo, err := BrowserOptions(cfg, op, opts.ChromiumPath)
 		if err != nil {
-			return nil, fmt.Errorf("tls.ca_file: %w", err)
+			return nil, err
 		}
-		for _, c := range certs {
-			bo.TrustSPKI = append(bo.TrustSPKI, selfsigned.SPKIHash(c))
+		if opts.ReportDir != "" {
+			bo.ArtifactsDir = filepath.Join(opts.ReportDir, "artifacts")
 		}
+		if b, err = browser.Start(ctx, bo); err != nil {
+			return nil, fmt.Errorf("the browser could not start: %w", err)
+		}
+		defer b.Close()
 	}
-	b, err := browser.Start(ctx, bo)
-	if err != nil {
-		return nil, fmt.Errorf("the browser could not start: %w", err)
-	}
-	defer b.Close()
 
 	s := suite{
 		title:   "oauthtrio client report",

@@ -21,6 +21,7 @@ import (
 
 	"github.com/oauthtrio/oauthtrio/features"
 	"github.com/oauthtrio/oauthtrio/steps"
+	"github.com/oauthtrio/oauthtrio/steps/browser"
 	"github.com/oauthtrio/oauthtrio/steps/issuer"
 	"github.com/oauthtrio/oauthtrio/steps/report"
 	"github.com/oauthtrio/oauthtrio/steps/testop"
@@ -39,6 +40,9 @@ type Options struct {
 	TestingT *testing.T
 	// ChromiumPath overrides the Chromium executable (client mode).
 	ChromiumPath string
+	// Browser, when set, is used instead of starting one (client mode); it
+	// must trust the test OP's certificate and the client's.
+	Browser *browser.Browser
 }
 
 // StartTestOP starts the test OP the configuration describes (test_op),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/oauthtrio/oauthtrio/reference/client"
 	"github.com/oauthtrio/oauthtrio/reference/resserver"
 	"github.com/oauthtrio/oauthtrio/steps/browser"
 	"github.com/oauthtrio/oauthtrio/steps/launch/reference"
@@ -73,19 +74,7 @@ func TestResourceChecksCatchTheirFaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			found := false
-			for _, s := range res.Report.Scenarios() {
-				if s.Name != tc.scenario {
-					continue
-				}
-				found = true
-				if s.Status != report.StatusFailed && s.Status != report.StatusWarning {
-					t.Errorf("with %s, %q is %s", tc.fault, tc.scenario, s.Status.Label())
-				}
-			}
-			if !found {
-				t.Errorf("no scenario %q", tc.scenario)
-			}
+			requireCaught(t, res.Report, tc.fault, tc.scenario)
 		})
 	}
 }
@@ -123,4 +112,83 @@ func requireAllPassed(t *testing.T, rep *report.Report) {
 			}
 		}
 	}
+}
+
+// TestClientChecksCatchTheirFaults weakens the reference's web client one
+// way at a time (OAUTHTRIO_FAULTS) and runs the scenarios that must see
+// it: each must fail (or warn, for a SHOULD).
+func TestClientChecksCatchTheirFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives the client checks once per fault; skipped with -short")
+	}
+	if _, err := browser.FindChromium(); err != nil {
+		t.Fatalf("the client checks need Chromium (apt-get install -y chromium): %v", err)
+	}
+	op, inst := startAgainstTestOP(t)
+	bo, err := roles.BrowserOptions(inst.Config, op, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := browser.Start(context.Background(), bo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+
+	// The ID token rows without an OIDF module of their own.
+	const unnamed = "@OIDCC-3.1.3.7 && ~@should && ~@oidf:rp-id-token-iss && ~@oidf:rp-id-token-aud && ~@oidf:rp-nonce-invalid"
+	const should = "@should && @OIDCC-3.1.3.7 && ~@oidf:rp-id-token-bad-sig-rs256"
+	const refuses = "The client refuses an ID token with "
+	const shouldRefuse = "The client should refuse an ID token with "
+	table := []struct{ faults, tags, scenario string }{
+		{client.FaultAnySignature, "@oidf:rp-id-token-bad-sig-rs256", shouldRefuse + "a signature by a key its JWKS does not list"},
+		{client.FaultAnySignature, should, shouldRefuse + "alg none"},
+		{client.FaultAnySignature, should, shouldRefuse + "a kid its JWKS does not list"},
+		{client.FaultAnyIssuer, "@oidf:rp-id-token-iss", refuses + "another issuer"},
+		{client.FaultAnyAudience, "@oidf:rp-id-token-aud", refuses + "another audience"},
+		{client.FaultExpired, unnamed, refuses + "an exp an hour ago"},
+		{client.FaultAnyNonce, "@oidf:rp-nonce-invalid", refuses + "another nonce"},
+		{client.FaultAnyNonce, "@oidf:rp-nonce-invalid", refuses + "no nonce"},
+		{client.FaultAnyIAT, "@oidf:rp-id-token-iat", refuses + "no iat"},
+		{client.FaultAnySub, "@oidf:rp-id-token-sub", refuses + "no sub"},
+		{client.FaultOptionalAZP, should, shouldRefuse + "a second audience and no azp"},
+		{client.FaultAnyIAT, should, shouldRefuse + "an iat a day from now"},
+		{client.FaultAnyATHash, "@OIDCC-3.1.3.8", shouldRefuse + "a wrong at_hash"},
+		{client.FaultUserinfoAnySub, "@oidf:rp-userinfo-bad-sub-claim", "The client does not use a UserInfo response about another user"},
+		{client.FaultAnyIssParameter, "@RFC9207-2.4", "A client that supports RFC 9207 refuses an authorization response with another iss"},
+		{client.FaultAnyIssParameter, "@RFC9207-2.4", "A client that supports RFC 9207 refuses an authorization response with no iss"},
+		{client.FaultAnyState, "@RFC9700-4.7.1 && ~@OIDCC-3.1.2.1", "The client refuses an authorization response with another state"},
+		{client.FaultNoState, "@OIDCC-3.1.2.1 && @RFC9700-4.7.1", "The client sends a state"},
+		{client.FaultNoPKCE + "," + client.FaultNoNonce, "@RFC9700-2.1.1 && ~@should", "The client protects its authorization code with PKCE or a nonce"},
+		{client.FaultPlainPKCE, "@RFC7636-4.2", "The client uses PKCE with S256"},
+		{client.FaultRedirectURI, "@RFC9700-4.1.3", "The client sends its registered redirect URI, byte for byte"},
+		{client.FaultTokenInURL, "@RFC6750-5.3", "No token travels in a URL"},
+		// Last: the rotation stays.
+		{client.FaultStaticJWKS, "@oidf:rp-key-rotation-op-sign-key", "The client follows a rotation of the test OP's signing key"},
+	}
+	for _, tc := range table {
+		t.Run(tc.faults+"/"+tc.scenario, func(t *testing.T) {
+			t.Setenv(client.FaultsEnv, tc.faults)
+			res, err := roles.RunClient(context.Background(), inst.Config, op, roles.Options{Output: testWriter{t}, Tags: tc.tags, Browser: b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			requireCaught(t, res.Report, tc.faults, tc.scenario)
+		})
+	}
+}
+
+// requireCaught fails unless the scenario ran and failed (or warned).
+func requireCaught(t *testing.T, rep *report.Report, faults, scenario string) {
+	t.Helper()
+	for _, s := range rep.Scenarios() {
+		if s.Name != scenario {
+			continue
+		}
+		if s.Status != report.StatusFailed && s.Status != report.StatusWarning {
+			t.Errorf("with %s, %q is %s", faults, scenario, s.Status.Label())
+		}
+		return
+	}
+	t.Errorf("no scenario %q ran", scenario)
 }
