@@ -29,6 +29,7 @@ type TestOP struct {
 // it must trust the test OP as its issuer.
 type Resource struct {
 	// URL is a protected resource; a GET with a valid token answers 2xx.
+	// oauthtrio check --resource URL overrides it.
 	URL string `yaml:"url"`
 	// Audience is the resource server's identifier, which the tokens'
 	// "aud" names (RFC 9068 §3).
@@ -52,7 +53,8 @@ type Resource struct {
 // RelyingParty is a client application under test (oauthtrio check
 // --client): it must use the test OP as its issuer.
 type RelyingParty struct {
-	// URL is the page where a login starts.
+	// URL is the page where a login starts; oauthtrio check --client URL
+	// overrides it.
 	URL string `yaml:"url"`
 	// Profile is a client profile: a shipped name (fixtures/client-profiles)
 	// or a YAML file, saying how a login starts and how success and errors
@@ -123,8 +125,12 @@ func (c *Config) validateRoles(bad func(field, format string, args ...any)) {
 			bad(field, "%q is not an absolute http(s) URL", v)
 		}
 	}
-	if r := c.Resource; r != nil {
+	// An empty url may come from the command line (--resource, --client);
+	// the run refuses to start without one.
+	if r := c.Resource; r != nil && r.URL != "" {
 		absolute("resource.url", r.URL)
+	}
+	if r := c.Resource; r != nil {
 		if r.Scope != "" && !isScopeToken(r.Scope) {
 			bad("resource.scope", "%q is not one scope token", r.Scope)
 		}
@@ -135,7 +141,9 @@ func (c *Config) validateRoles(bad func(field, format string, args ...any)) {
 		}
 	}
 	if rp := c.RelyingParty; rp != nil {
-		absolute("client.url", rp.URL)
+		if rp.URL != "" {
+			absolute("client.url", rp.URL)
+		}
 		switch reg := rp.Registration; {
 		case reg == nil || reg.ID == "":
 			bad("client.registration.id", "is required: the client's id at the test OP")

@@ -91,8 +91,8 @@ func BrowserOptions(cfg *issuer.Config, op *testop.OP, chromium string) (browser
 // op, by driving its login in Chromium.
 func RunClient(ctx context.Context, cfg *issuer.Config, op *testop.OP, opts Options) (*steps.Result, error) {
 	rp := cfg.RelyingParty
-	if rp == nil || rp.Registration == nil {
-		return nil, errors.New("no client section in the configuration")
+	if rp == nil || rp.Registration == nil || rp.URL == "" {
+		return nil, errors.New("no client to check: give a client section with its registration, and --client URL or client.url")
 	}
 	profile, err := LoadClientProfile(rp.Profile)
 	if err != nil {

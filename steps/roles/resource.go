@@ -21,8 +21,8 @@ import (
 // issuer is op.
 func RunResource(ctx context.Context, cfg *issuer.Config, op *testop.OP, opts Options) (*steps.Result, error) {
 	r := cfg.Resource
-	if r == nil {
-		return nil, errors.New("no resource section in the configuration (or --resource URL)")
+	if r == nil || r.URL == "" {
+		return nil, errors.New("no protected resource to check: give --resource URL or resource.url")
 	}
 	hc, err := cfg.HTTPClient()
 	if err != nil {
