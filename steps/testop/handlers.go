@@ -96,9 +96,6 @@ func (op *OP) discovery(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (op *OP) jwks(w http.ResponseWriter, _ *http.Request) {
-	op.mu.Lock()
-	op.fetches++
-	op.mu.Unlock()
 	writeJSON(w, http.StatusOK, op.keys.jwks())
 }
 

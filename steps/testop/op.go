@@ -76,7 +76,6 @@ type OP struct {
 	tokens  map[string]*grant // by access token
 	revoked map[string]bool
 	seen    []AuthorizationRequest
-	fetches int // JWKS fetches
 }
 
 // grant is what an authorization code, and the tokens issued for it, stand
@@ -188,13 +187,6 @@ func (op *OP) SetBend(b Bend) {
 // then publishes only the new key.
 func (op *OP) RotateKey() (string, error) { return op.keys.rotate() }
 
-// JWKSFetches counts the JWKS requests so far.
-func (op *OP) JWKSFetches() int {
-	op.mu.Lock()
-	defer op.mu.Unlock()
-	return op.fetches
-}
-
 // AccessTokenSpec is an access token to mint directly, as if issued to
 // ClientID by the client credentials or code grant.
 type AccessTokenSpec struct {
@@ -244,13 +236,6 @@ func (op *OP) issueAccessToken(g *grant, aud []string) (string, error) {
 		op.revoked[tok] = true
 	}
 	return tok, nil
-}
-
-// Revoke makes introspection report the token inactive.
-func (op *OP) Revoke(token string) {
-	op.mu.Lock()
-	defer op.mu.Unlock()
-	op.revoked[token] = true
 }
 
 // Register adds a client, for one whose redirect URI is known only once
