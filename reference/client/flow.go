@@ -217,11 +217,11 @@ func (a *App) verifyTokens(ctx context.Context, d *discovery, tok *oauth2.Token,
 	}
 	// Signature with the issuer's keys, iss, aud containing the client id,
 	// and exp are go-oidc's checks.
-	verifier, err := a.idTokenVerifier(ctx, d)
+	verifier, checked, err := a.idTokenVerifier(ctx, d, raw)
 	if err != nil {
 		return nil, err
 	}
-	idt, err := verifier.Verify(a.clientContext(ctx), raw)
+	idt, err := verifier.Verify(a.clientContext(ctx), checked)
 	if err != nil {
 		return nil, err
 	}

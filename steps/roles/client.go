@@ -175,7 +175,7 @@ func idTokenBends(clientID string) map[string]testop.TokenBend {
 		"alg none":                     {AlgNone: true},
 		"a kid its JWKS does not list": {Key: testop.KeyUnknownKID},
 		"another issuer":               {Set: map[string]any{"iss": "https://issuer.invalid"}},
-		"another audience":             {Set: map[string]any{"aud": "another-client", "azp": "another-client"}},
+		"another audience":             {Set: map[string]any{"aud": "another-client"}, Drop: []string{"azp"}},
 		"an exp an hour ago":           {Exp: testop.In(-time.Hour), Iat: testop.In(-2 * time.Hour)},
 		"another nonce":                {Set: map[string]any{"nonce": "oauthtrio-another-nonce"}},
 		"no nonce":                     {Drop: []string{"nonce"}},

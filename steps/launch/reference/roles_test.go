@@ -142,7 +142,7 @@ func TestClientChecksCatchTheirFaults(t *testing.T) {
 	const shouldRefuse = "The client should refuse an ID token with "
 	table := []struct{ faults, tags, scenario string }{
 		{client.FaultAnySignature, "@oidf:rp-id-token-bad-sig-rs256", shouldRefuse + "a signature by a key its JWKS does not list"},
-		{client.FaultAnySignature, should, shouldRefuse + "alg none"},
+		{client.FaultAlgNone, should, shouldRefuse + "alg none"},
 		{client.FaultAnySignature, should, shouldRefuse + "a kid its JWKS does not list"},
 		{client.FaultAnyIssuer, "@oidf:rp-id-token-iss", refuses + "another issuer"},
 		{client.FaultAnyAudience, "@oidf:rp-id-token-aud", refuses + "another audience"},
