@@ -118,9 +118,7 @@ func RunClient(ctx context.Context, cfg *issuer.Config, op *testop.OP, opts Opti
 		target:  rp.URL + " (issuer: the test OP at " + op.Issuer() + ")",
 		dir:     "client",
 		secrets: []string{rp.Registration.Secret},
-		caps: capabilities(map[string]capability{
-			"rp_iss_parameter": {rp.SupportsIssParameter, "client.supports_iss_parameter is false: the client does not claim to check the authorization response's iss (RFC 9207)"},
-		}),
+		caps:    capabilities(clientNeeds(rp)),
 		init: func(sc *godog.ScenarioContext, rep *report.Report) {
 			rep.Attach(sc)
 			c := &clientScenario{cfg: rp, op: op, browser: b, profile: profile}
@@ -137,6 +135,13 @@ func RunClient(ctx context.Context, cfg *issuer.Config, op *testop.OP, opts Opti
 		},
 	}
 	return s.run(ctx, opts)
+}
+
+// clientNeeds decides the @needs: tags of the client features.
+func clientNeeds(rp *issuer.RelyingParty) map[string]capability {
+	return map[string]capability{
+		"rp_iss_parameter": {rp.SupportsIssParameter, "client.supports_iss_parameter is false: the client does not claim to check the authorization response's iss (RFC 9207)"},
+	}
 }
 
 // clientScenario is one scenario's state.

@@ -38,10 +38,7 @@ func RunResource(ctx context.Context, cfg *issuer.Config, op *testop.OP, opts Op
 		target:  r.URL + " (issuer: the test OP at " + op.Issuer() + ")",
 		dir:     "resource-server",
 		secrets: secrets,
-		caps: capabilities(map[string]capability{
-			"rs_requires_at_jwt": {r.RequiresATJWT, "resource.requires_at_jwt is false: the resource server may take JWTs of other types"},
-			"rs_introspects":     {r.Introspects, "resource.introspects is false: the resource server does not ask the issuer whether a token is still active"},
-		}),
+		caps:    capabilities(resourceNeeds(r)),
 		init: func(sc *godog.ScenarioContext, rep *report.Report) {
 			rep.Attach(sc)
 			rs := &resourceScenario{cfg: r, op: op, http: hc, timeout: cfg.Timeouts.HTTP}
@@ -53,6 +50,14 @@ func RunResource(ctx context.Context, cfg *issuer.Config, op *testop.OP, opts Op
 		},
 	}
 	return s.run(ctx, opts)
+}
+
+// resourceNeeds decides the @needs: tags of the resource-server features.
+func resourceNeeds(r *issuer.Resource) map[string]capability {
+	return map[string]capability{
+		"rs_requires_at_jwt": {r.RequiresATJWT, "resource.requires_at_jwt is false: the resource server may take JWTs of other types"},
+		"rs_introspects":     {r.Introspects, "resource.introspects is false: the resource server does not ask the issuer whether a token is still active"},
+	}
 }
 
 // resourceScenario is one scenario's state.
