@@ -102,28 +102,34 @@ func (s suite) run(ctx context.Context, opts Options) (*steps.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the features: %w", err)
 	}
+	selected, userTags, err := steps.TagSelection(opts.Tags)
+	if err != nil {
+		return nil, err
+	}
 	rep := report.New(s.title, s.target)
 	rep.FeatureFS = files
 	rep.AddSecrets(s.secrets...)
 	var used []string
+	total := 0
 	for _, sc := range scenarios {
 		tags := make([]string, len(sc.Tags))
 		for i, t := range sc.Tags {
 			tags[i] = "@" + t
 			used = append(used, tags[i])
 		}
+		if !selected(tags) {
+			continue
+		}
+		total++
 		if reasons := s.caps.NotApplicable(tags); len(reasons) > 0 {
 			rep.AddNotApplicable(sc.Name, sc.Feature, tags, strings.Join(reasons, "; ")).SetFeatureURI(sc.URI)
 		}
 	}
-	tags := s.caps.ExcludeExpression(used)
-	switch {
-	case tags == "":
-		tags = opts.Tags
-	case opts.Tags != "":
-		tags = opts.Tags + " && " + tags
+	if total == 0 {
+		return nil, fmt.Errorf("the tag expression %q selects no scenario", opts.Tags)
 	}
-	fmt.Fprintf(opts.Output, "oauthtrio check: %s\n", s.target)
+	tags := steps.JoinTags(userTags, s.caps.ExcludeExpression(used))
+	fmt.Fprintf(opts.Output, "oauthtrio check: %s\n  %d scenarios\n", s.target, total)
 	godogOpts := &godog.Options{
 		Format:         "progress",
 		Output:         io.Discard,
