@@ -31,6 +31,11 @@ free port and tests it. FILE.feature[:LINE] arguments and --name narrow the
 run, as with cucumber and godog; --features adds your own feature files,
 which use the shipped steps.
 
+With --resource URL or --client URL it checks a resource server or a
+client instead, with the suite's own OpenID provider as their issuer (the
+test_op, resource and client sections of --config; README "The other two
+roles").
+
 Exit status: 0 when no MUST scenario failed, 1 when one did, 2 on a usage
 or set-up error, 130 when interrupted (SIGINT or SIGTERM; the reports are
 then partial and marked INTERRUPTED).`,
@@ -83,6 +88,9 @@ func check(args []string, stdout, stderr io.Writer) int {
 		return c.usageError(stderr, "%v", err)
 	}
 	if rf.set() {
+		if msg := rf.conflicts(fs, locations); msg != "" {
+			return c.usageError(stderr, "%s", msg)
+		}
 		return rf.checkRole(roleRun{configFile: *configFile, reportDir: *reportDir, tags: *tags, chromium: *chromium, caFile: *caFile, insecure: *insecure}, stdout, stderr)
 	}
 	if *concurrency < 0 || (flagSet(fs, "concurrency") && *concurrency == 0) {

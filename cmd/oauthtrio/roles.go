@@ -23,6 +23,22 @@ func (rf *roleFlags) bind(fs *flag.FlagSet) {
 
 func (rf *roleFlags) set() bool { return rf.resource != "" || rf.client != "" }
 
+// conflicts names the flags and arguments of the issuer suite that a role
+// check cannot take, or "".
+func (rf *roleFlags) conflicts(fs *flag.FlagSet, locations []string) string {
+	var bad []string
+	for _, name := range []string{"issuer", "target", "features", "name", "profile", "concurrency"} {
+		if flagSet(fs, name) {
+			bad = append(bad, "--"+name)
+		}
+	}
+	bad = append(bad, locations...)
+	if len(bad) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: not for --resource or --client, whose issuer is the test OP and whose features are their own (select with --tags)", strings.Join(bad, ", "))
+}
+
 // roleRun is what checkRole needs of check's other flags.
 type roleRun struct {
 	configFile, reportDir, tags, chromium, caFile string

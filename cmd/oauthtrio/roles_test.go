@@ -22,6 +22,7 @@ func TestCheckRoleUsageErrors(t *testing.T) {
 		{[]string{"--resource", "https://api.test/", "--client", "https://app.test/"}, "give one"},
 		{[]string{"--client", "https://app.test/"}, "--client needs --config with a client section"},
 		{[]string{"--resource", "api"}, `resource.url: "api" is not an absolute http(s) URL`},
+		{[]string{"--resource", "https://api.test/", "--issuer", "https://idp.test"}, "--issuer: not for --resource or --client"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(append([]string{"check"}, tc.args...), &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), tc.want) {
