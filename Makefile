@@ -83,7 +83,7 @@ lint-ci:
 # their faults, and against the relying party on openid-client
 # (testdata/clients/openid-client-rp). "make test" runs them too.
 roles:
-	OAUTHTRIO_REQUIRE_PEERS=1 $(GO) test -run '^(TestReference(ResourceServer|Client)Passes|Test(Resource|Client)ChecksCatchTheirFaults|TestOpenIDClientRP|TestCheckResource)$$' -count=1 -v ./steps/launch/reference/ ./steps/roles/ ./cmd/oauthtrio/
+	OAUTHTRIO_REQUIRE_PEERS=1 $(GO) test -run '^(TestReference(ResourceServer|Client)Passes|Test(Resource|Client)ChecksCatchTheirFaults|TestOpenIDClientRP|TestCheck(Resource|Client))$$' -count=1 -v ./steps/launch/reference/ ./steps/roles/ ./cmd/oauthtrio/
 
 # Token endpoint micro-benchmarks, and whole login flows against a trio on
 # disk at concurrency 8 and 32 (flows/s, p99, RSS growth; zero errors).

@@ -31,11 +31,11 @@ func TestCheckRoleUsageErrors(t *testing.T) {
 	}
 }
 
-// TestCheckResource runs "oauthtrio check --resource" against the
-// reference's resource server, started in advance to trust the test OP at
-// a fixed address with a fixed certificate, as the README describes.
-func TestCheckResource(t *testing.T) {
-	dir := t.TempDir()
+// fixedTestOP is a certificate for the test OP, written to dir, and a
+// free loopback address for it: what a server configured in advance
+// trusts.
+func fixedTestOP(t *testing.T, dir string) (addr, certFile string) {
+	t.Helper()
 	cert, err := selfsigned.New(selfsigned.Options{CommonName: "test OP", Hosts: []string{"127.0.0.1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -50,8 +50,16 @@ func TestCheckResource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opAddr := ln.Addr().String()
-	ln.Close()
+	defer ln.Close()
+	return ln.Addr().String(), certFile
+}
+
+// TestCheckResource runs "oauthtrio check --resource" against the
+// reference's resource server, started in advance to trust the test OP at
+// a fixed address with a fixed certificate, as the README describes.
+func TestCheckResource(t *testing.T) {
+	dir := t.TempDir()
+	opAddr, certFile := fixedTestOP(t, dir)
 
 	tr, err := trio.Start(t.Context(), trio.Config{
 		Addr: "127.0.0.1:0", InMemory: true,
@@ -86,5 +94,44 @@ tls: {ca_file: %q}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "reports", "report.html")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestCheckClient runs "oauthtrio check --client" against the reference's
+// web client, started in advance to use the test OP, for one check.
+func TestCheckClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives Chromium; skipped with -short")
+	}
+	dir := t.TempDir()
+	opAddr, certFile := fixedTestOP(t, dir)
+	tr, err := trio.Start(t.Context(), trio.Config{
+		Addr: "127.0.0.1:0", InMemory: true,
+		WebClient: trio.ExternalWebClient{
+			Issuer: "https://" + opAddr, ClientID: "web", ClientSecret: "web-secret",
+			Scopes: []string{"openid", "profile"}, CAFile: certFile,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close(context.Background()) })
+
+	config := filepath.Join(dir, "client.yaml")
+	yaml := fmt.Sprintf(`
+test_op: {addr: %q, cert_file: op.pem, key_file: op-key.pem}
+client:
+  profile: reference
+  supports_iss_parameter: true
+  registration: {id: web, secret: web-secret, redirect_uri: %q}
+tls: {ca_file: %q}
+`, opAddr, tr.URL()+"/client/application/callback", tr.CertFile)
+	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"check", "--config", config, "--client", tr.URL() + "/client/application/", "--tags", "@RFC9700-4.1.3", "--report", ""}, &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "1 scenarios: 1 passed") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
 }
