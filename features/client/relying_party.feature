@@ -10,6 +10,7 @@ Feature: A client refuses what its OpenID provider must not send
   Background:
     Given the client signs the user in with a correct test OP
 
+  @negative
   Scenario Outline: The client refuses an ID token with <what>
     When the user signs in at the client while the test OP sends an ID token with <what>
     Then the client does not sign the user in
@@ -50,7 +51,7 @@ Feature: A client refuses what its OpenID provider must not send
   # of the signature; item 7 says the alg SHOULD be RS256 (or the one
   # registered), and section 2 forbids none to the OP unless the client
   # registered it. Accepting these is allowed, so it only warns.
-  @should
+  @should @negative
   Scenario Outline: The client should refuse an ID token with <what>
     When the user signs in at the client while the test OP sends an ID token with <what>
     Then the client does not sign the user in
@@ -85,13 +86,13 @@ Feature: A client refuses what its OpenID provider must not send
       | what            |
       | a wrong at_hash |
 
-  @OIDCC-5.3.2 @oidf:rp-userinfo-bad-sub-claim
+  @OIDCC-5.3.2 @oidf:rp-userinfo-bad-sub-claim @negative
   Scenario: The client does not use a UserInfo response about another user
     Given the client shows the user's UserInfo claims
     When the user signs in at the client while the test OP answers UserInfo about another user
     Then the page shows nothing of the other user's UserInfo
 
-  @RFC9207-2.4 @needs:rp_iss_parameter
+  @RFC9207-2.4 @needs:rp_iss_parameter @negative
   Scenario Outline: A client that supports RFC 9207 refuses an authorization response with <what>
     When the user signs in at the client while the test OP sends an authorization response with <what>
     Then the client does not sign the user in
@@ -101,7 +102,7 @@ Feature: A client refuses what its OpenID provider must not send
       | another iss         |
       | no iss              |
 
-  @RFC9700-4.7.1 @should
+  @RFC9700-4.7.1 @should @negative
   Scenario: The client refuses an authorization response with another state
     When the user signs in at the client while the test OP sends an authorization response with another state
     Then the client does not sign the user in

@@ -12,6 +12,7 @@ Feature: A resource server refuses the access tokens it must not accept
     When the suite calls the protected resource with it
     Then the resource server accepts the token
 
+  @negative
   Scenario Outline: The resource server refuses an access token with <what>
     Given the resource server accepts a correct access token from the test OP
     And the test OP mints an access token with <what>
@@ -62,7 +63,7 @@ Feature: A resource server refuses the access tokens it must not accept
       | what                                |
       | introspection saying it is inactive |
 
-  @RFC6749-7
+  @RFC6749-7 @negative
   Scenario: The resource server refuses an access token without the scope it requires
     Given the resource server accepts a correct access token from the test OP
     And the test OP mints an access token without the required scope
@@ -70,7 +71,7 @@ Feature: A resource server refuses the access tokens it must not accept
     Then the resource server refuses the token
     And the refusal carries a Bearer challenge
 
-  @RFC6750-3.1 @should
+  @RFC6750-3.1 @should @negative
   Scenario Outline: An invalid access token (<what>) is answered 401 invalid_token
     Given the test OP mints an access token with <what>
     When the suite calls the protected resource with it
@@ -82,7 +83,7 @@ Feature: A resource server refuses the access tokens it must not accept
       | an exp an hour ago                          |
       | another audience                            |
 
-  @RFC6750-3.1 @should
+  @RFC6750-3.1 @should @negative
   Scenario: A token without the required scope is answered 403 insufficient_scope
     Given the test OP mints an access token without the required scope
     When the suite calls the protected resource with it
