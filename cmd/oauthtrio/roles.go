@@ -27,7 +27,7 @@ func (rf *roleFlags) set() bool { return rf.resource != "" || rf.client != "" }
 // check cannot take, or "".
 func (rf *roleFlags) conflicts(fs *flag.FlagSet, locations []string) string {
 	var bad []string
-	for _, name := range []string{"issuer", "target", "features", "name", "profile", "concurrency"} {
+	for _, name := range []string{"issuer", "target", "features", "name", "profile", "concurrency", "shard", "shard-durations", "browser-url"} {
 		if flagSet(fs, name) {
 			bad = append(bad, "--"+name)
 		}
