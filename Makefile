@@ -9,7 +9,7 @@ DEADCODE ?= golang.org/x/tools/cmd/deadcode@v0.52.0
 # A slow machine fails with go test's clear timeout message, not a hang.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: setup check serve test vet bench bench-compare fuzz build test-iris peer-node peer-glewlwyd third-party-clients lint-ci
+.PHONY: setup check serve test vet bench bench-compare fuzz build test-iris peer-node peer-glewlwyd third-party-clients lint-ci roles
 
 # Installs what oauthtrio needs beside Go on a Debian machine: Chromium for
 # the browser steps, Node.js with npm for the third-party clients and the
@@ -77,6 +77,13 @@ third-party-clients:
 # engine is needed. "make test" runs them too.
 lint-ci:
 	OAUTHTRIO_REQUIRE_PEERS=1 $(GO) test -run '^(TestGitHubWorkflowsLint|TestActionMetadata|TestDockerfile|TestComposeFile)$$' -count=1 -v ./cmd/oauthtrio/
+
+# The resource-server and client checks (oauthtrio check --resource,
+# --client) against the reference's resource server and web client, with
+# their faults, and against the relying party on openid-client
+# (testdata/clients/openid-client-rp). "make test" runs them too.
+roles:
+	OAUTHTRIO_REQUIRE_PEERS=1 $(GO) test -run '^(TestReference(ResourceServer|Client)Passes|Test(Resource|Client)ChecksCatchTheirFaults|TestOpenIDClientRP|TestCheck(Resource|Client))$$' -count=1 -v ./steps/launch/reference/ ./steps/roles/ ./cmd/oauthtrio/
 
 # Token endpoint micro-benchmarks, and whole login flows against a trio on
 # disk at concurrency 8 and 32 (flows/s, p99, RSS growth; zero errors).

@@ -244,5 +244,9 @@ func loadCatalogue(t *testing.T) ([]Requirement, []Scenario) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return reqs, scenarios
+	roles, err := Scenarios(Roles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reqs, append(scenarios, roles...)
 }

@@ -31,6 +31,11 @@ free port and tests it. FILE.feature[:LINE] arguments and --name narrow the
 run, as with cucumber and godog; --features adds your own feature files,
 which use the shipped steps.
 
+With --resource URL or --client URL it checks a resource server or a
+client instead, with the suite's own OpenID provider as their issuer (the
+test_op, resource and client sections of --config; README "The other two
+roles").
+
 Exit status: 0 when no MUST scenario failed, 1 when one did, 2 on a usage
 or set-up error, 130 when interrupted (SIGINT or SIGTERM; the reports are
 then partial and marked INTERRUPTED).`,
@@ -40,7 +45,9 @@ oauthtrio check --issuer https://idp.example.org/realms/test --insecure
 oauthtrio check --tags '@needs:pkce_s256 && ~@should'
 oauthtrio check --name 'PKCE' features/authorize.feature:12
 oauthtrio check --features my-features --quiet
-oauthtrio check --config target.yaml --shard 2/3 --shard-durations last-run --report reports/shard-2`,
+oauthtrio check --config target.yaml --shard 2/3 --shard-durations last-run --report reports/shard-2
+oauthtrio check --config rs.yaml --resource https://api.example.org/items
+oauthtrio check --config app.yaml --client https://app.example.org/`,
 }
 
 // listFlag is a flag that may be given more than once.
@@ -66,6 +73,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 	insecure := fs.Bool("insecure", false, "accept any certificate from the issuer (throw-away test issuers only)")
 	quiet := fs.Bool("quiet", false, "print only the summary")
 	scale := addScaleFlags(fs)
+	var rf roleFlags
+	rf.bind(fs)
 	targetName := fs.String("target", "", `a target to start: iris-container (IRIS and its web gateway in Docker, image from $`+iris.EnvImage+`)`)
 	locations, status, ok := c.parse(fs, args, stdout, stderr)
 	if !ok {
@@ -77,6 +86,12 @@ func check(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		return c.usageError(stderr, "%v", err)
+	}
+	if rf.set() {
+		if msg := rf.conflicts(fs, locations); msg != "" {
+			return c.usageError(stderr, "%s", msg)
+		}
+		return rf.checkRole(roleRun{configFile: *configFile, reportDir: *reportDir, tags: *tags, chromium: *chromium, caFile: *caFile, insecure: *insecure}, stdout, stderr)
 	}
 	if *concurrency < 0 || (flagSet(fs, "concurrency") && *concurrency == 0) {
 		return c.usageError(stderr, "--concurrency %d: want 1 or more", *concurrency)

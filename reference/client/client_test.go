@@ -1,6 +1,8 @@
 package client
 
 import (
+	"time"
+
 	"context"
 	"io"
 	"net/http"
@@ -234,6 +236,8 @@ func TestCallbackRejected(t *testing.T) {
 		{name: "azp mismatch", b: opBehaviour{azp: "another-client"}, wantError: `[Error] ValidateIDToken: the ID token's azp "another-client" is not this client`},
 		{name: "several audiences without azp", b: opBehaviour{omitAZP: true, aud: []string{testClientID, "another-client"}}, wantError: "[Error] ValidateIDToken: the ID token has 2 audiences but no azp"},
 		{name: "not in audience", b: opBehaviour{aud: []string{"another-client"}}, wantError: "[Error] ValidateIDToken:"},
+		{name: "no iat", b: opBehaviour{omitIAT: true}, wantError: "[Error] ValidateIDToken: the ID token has no iat"},
+		{name: "iat a day ahead", b: opBehaviour{iatOffset: 24 * time.Hour}, wantError: "[Error] ValidateIDToken: the ID token was issued in the future"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

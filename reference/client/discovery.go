@@ -15,6 +15,8 @@ type discovery struct {
 	verifier *oidc.IDTokenVerifier
 	oauth2   *oauth2.Config
 	meta     providerMetadata
+	// staticKeys serves FaultStaticJWKS only.
+	staticKeys staticKeys
 }
 
 // providerMetadata holds the discovery members go-oidc does not expose.

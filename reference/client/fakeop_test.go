@@ -32,21 +32,23 @@ const (
 // opBehaviour makes the fake provider misbehave in one way; the zero value
 // behaves correctly.
 type opBehaviour struct {
-	forgeState        string   // the authorization response carries this state
-	errorCode         string   // the authorization response is this error
-	nonce             string   // the ID token carries this nonce
-	atHash            string   // the ID token carries this at_hash
-	azp               string   // the ID token's azp; default the client id
-	omitAZP           bool     // the ID token has no azp
-	aud               []string // the ID token's aud; default the client id
-	advertiseIss      bool     // discovery says authorization_response_iss_parameter_supported
-	iss               string   // the iss parameter sent; default the issuer when advertised
-	omitIss           bool     // no iss parameter, even when advertised
-	opaqueAccessToken bool     // access tokens are random strings, not JWTs
-	noRefreshToken    bool     // no refresh token is issued
-	noEndSession      bool     // discovery has no end_session_endpoint
-	tokenType         string   // the token_type; default "bearer"
-	refreshSubject    string   // the sub of ID tokens from a refresh
+	forgeState        string        // the authorization response carries this state
+	errorCode         string        // the authorization response is this error
+	nonce             string        // the ID token carries this nonce
+	atHash            string        // the ID token carries this at_hash
+	azp               string        // the ID token's azp; default the client id
+	omitAZP           bool          // the ID token has no azp
+	aud               []string      // the ID token's aud; default the client id
+	advertiseIss      bool          // discovery says authorization_response_iss_parameter_supported
+	iss               string        // the iss parameter sent; default the issuer when advertised
+	omitIss           bool          // no iss parameter, even when advertised
+	opaqueAccessToken bool          // access tokens are random strings, not JWTs
+	noRefreshToken    bool          // no refresh token is issued
+	noEndSession      bool          // discovery has no end_session_endpoint
+	tokenType         string        // the token_type; default "bearer"
+	refreshSubject    string        // the sub of ID tokens from a refresh
+	omitIAT           bool          // the ID token has no iat
+	iatOffset         time.Duration // the ID token's iat is now plus this
 }
 
 // authRequest is what the fake provider remembers about one code.
@@ -307,6 +309,10 @@ func (op *fakeOP) issue(nonce, scope, subject string) map[string]any {
 	}
 	if op.b.aud != nil {
 		claims["aud"] = op.b.aud
+	}
+	claims["iat"] = now.Add(op.b.iatOffset).Unix()
+	if op.b.omitIAT {
+		delete(claims, "iat")
 	}
 	idToken := op.sign(op.idSigner, claims)
 	resp := map[string]any{

@@ -12,6 +12,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 // Step names shown in "[Error] <Step>: <text>" lines. The IRIS page's names
@@ -29,6 +31,9 @@ const (
 	stepRefresh       = "Refresh"
 	stepLogout        = "Logout"
 )
+
+// maxClockSkew is how far in the future an ID token's iat may be.
+const maxClockSkew = 5 * time.Minute
 
 // stepError is one failed step, as the page shows it.
 type stepError struct {
@@ -58,8 +63,39 @@ func (a *App) serveLogin(w http.ResponseWriter, r *http.Request) {
 	// A new login replaces an unfinished one: only the latest request's
 	// response is accepted.
 	a.sessions.update(sid, func(s *session) { s.pending = p })
-	target := d.oauth2.AuthCodeURL(p.state, oidc.Nonce(p.nonce), oauth2.S256ChallengeOption(p.verifier))
-	http.Redirect(w, r, target, http.StatusFound)
+	http.Redirect(w, r, authCodeURL(d.oauth2, p), http.StatusFound)
+}
+
+// authCodeURL is the authorization request of p: PKCE S256, state and
+// nonce, unless a fault leaves one out.
+func authCodeURL(c *oauth2.Config, p *pendingAuthorization) string {
+	var opts []oauth2.AuthCodeOption
+	if !fault.On(FaultNoNonce) {
+		opts = append(opts, oidc.Nonce(p.nonce))
+	}
+	switch {
+	case fault.On(FaultNoPKCE):
+	case fault.On(FaultPlainPKCE):
+		opts = append(opts, oauth2.SetAuthURLParam("code_challenge", p.verifier), oauth2.SetAuthURLParam("code_challenge_method", "plain"))
+	default:
+		opts = append(opts, oauth2.S256ChallengeOption(p.verifier))
+	}
+	if fault.On(FaultRedirectURI) {
+		opts = append(opts, oauth2.SetAuthURLParam("redirect_uri", c.RedirectURL+"?unregistered"))
+	}
+	state := p.state
+	if fault.On(FaultNoState) {
+		state, p.state = "", ""
+	}
+	return c.AuthCodeURL(state, opts...)
+}
+
+// exchangeOptions send the PKCE verifier, unless a fault left PKCE out.
+func exchangeOptions(p *pendingAuthorization) []oauth2.AuthCodeOption {
+	if fault.On(FaultNoPKCE) {
+		return nil
+	}
+	return []oauth2.AuthCodeOption{oauth2.VerifierOption(p.verifier)}
 }
 
 // serveCallback handles the authorization response (RFC 6749 §4.1.2) and
@@ -79,7 +115,7 @@ func (a *App) serveCallback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	// RFC 6749 §10.12: the response must carry the state of this browser's
 	// own request, or it may be a forged one (login CSRF).
-	if !equalSecret(q.Get("state"), pending.state) {
+	if !equalSecret(q.Get("state"), pending.state) && !fault.On(FaultAnyState) {
 		a.fail(w, r, sid, stepCallback, errors.New("the state parameter does not match the authorization request; the response is rejected"))
 		return
 	}
@@ -88,7 +124,7 @@ func (a *App) serveCallback(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, sid, stepDiscovery, err)
 		return
 	}
-	if err := checkResponseIssuer(q, d.meta.IssParameterSupported, a.cfg.Issuer); err != nil {
+	if err := checkResponseIssuer(q, d.meta.IssParameterSupported, a.cfg.Issuer); err != nil && !fault.On(FaultAnyIssParameter) {
 		a.fail(w, r, sid, stepCallback, err)
 		return
 	}
@@ -101,7 +137,7 @@ func (a *App) serveCallback(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, sid, stepCallback, errors.New("the authorization response carries neither code nor error"))
 		return
 	}
-	tok, err := d.oauth2.Exchange(a.clientContext(ctx), code, oauth2.VerifierOption(pending.verifier))
+	tok, err := d.oauth2.Exchange(a.clientContext(ctx), code, exchangeOptions(pending)...)
 	if err != nil {
 		a.fail(w, r, sid, stepTokenExchange, err)
 		return
@@ -122,7 +158,11 @@ func (a *App) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	a.cookie.set(w, fresh)
 	a.log.Info("authorized", "subject", tokens.subject)
-	http.Redirect(w, r, a.paths.page, http.StatusSeeOther)
+	page := a.paths.page
+	if fault.On(FaultTokenInURL) {
+		page += "?access_token=" + url.QueryEscape(tok.AccessToken)
+	}
+	http.Redirect(w, r, page, http.StatusSeeOther)
 }
 
 // checkResponseIssuer applies RFC 9207 §2.4: an iss parameter, when present,
@@ -177,16 +217,29 @@ func (a *App) verifyTokens(ctx context.Context, d *discovery, tok *oauth2.Token,
 	}
 	// Signature with the issuer's keys, iss, aud containing the client id,
 	// and exp are go-oidc's checks.
-	idt, err := d.verifier.Verify(a.clientContext(ctx), raw)
+	verifier, checked, err := a.idTokenVerifier(ctx, d, raw)
 	if err != nil {
 		return nil, err
 	}
-	// OIDC Core §2: sub is required; the page and the refresh rely on it.
-	if idt.Subject == "" {
+	idt, err := verifier.Verify(a.clientContext(ctx), checked)
+	if err != nil {
+		return nil, err
+	}
+	// OIDC Core §2: sub and iat are required; the page and the refresh
+	// rely on sub. §3.1.3.7 item 10 lets a client refuse a token issued too
+	// far from now: one from the future, beyond clock skew, is forged or
+	// from a broken issuer.
+	switch {
+	case idt.Subject == "" && !fault.On(FaultAnySub):
 		return nil, errors.New("the ID token has no sub")
+	case fault.On(FaultAnyIAT):
+	case idt.IssuedAt.IsZero():
+		return nil, errors.New("the ID token has no iat")
+	case idt.IssuedAt.After(time.Now().Add(maxClockSkew)):
+		return nil, fmt.Errorf("the ID token was issued in the future (iat %s)", idt.IssuedAt.UTC().Format(time.RFC3339))
 	}
 	switch {
-	case previous == nil && idt.Nonce != nonce:
+	case previous == nil && idt.Nonce != nonce && !fault.On(FaultAnyNonce):
 		// OIDC Core §3.1.3.7 item 11: the nonce sent in the request comes back.
 		return nil, errors.New("the ID token's nonce does not match the authorization request")
 	case previous != nil && idt.Subject != previous.subject:
@@ -195,7 +248,7 @@ func (a *App) verifyTokens(ctx context.Context, d *discovery, tok *oauth2.Token,
 	}
 	// OIDC Core §3.1.3.8: at_hash is optional in the code flow, but when
 	// present it must match the access token it came with.
-	if idt.AccessTokenHash != "" {
+	if idt.AccessTokenHash != "" && !fault.On(FaultAnyATHash) {
 		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
 			return nil, fmt.Errorf("at_hash: %w", err)
 		}
@@ -215,7 +268,7 @@ func (a *App) verifyTokens(ctx context.Context, d *discovery, tok *oauth2.Token,
 	switch {
 	case claims.AuthorizedParty != "" && claims.AuthorizedParty != a.cfg.ClientID:
 		return nil, fmt.Errorf("the ID token's azp %q is not this client", claims.AuthorizedParty)
-	case claims.AuthorizedParty == "" && len(idt.Audience) > 1:
+	case claims.AuthorizedParty == "" && len(idt.Audience) > 1 && !fault.On(FaultOptionalAZP):
 		return nil, fmt.Errorf("the ID token has %d audiences but no azp", len(idt.Audience))
 	}
 	return &tokenSet{token: tok, idToken: raw, idTokenClaims: all, subject: idt.Subject}, nil

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 // Message is the text of the workshop's resource server (res.Server).
@@ -168,6 +170,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	var te *TokenError
 	if errors.As(err, &te) {
+		if te.Code == CodeInvalidToken && fault.On(FaultStatus400) {
+			te = &TokenError{Code: CodeInvalidRequest, Description: te.Description}
+		}
 		status := http.StatusUnauthorized
 		switch te.Code {
 		case CodeInvalidRequest:
@@ -177,7 +182,9 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "access token refused",
 			slog.String("path", r.URL.Path), slog.String("error", te.Code), slog.Any("reason", err))
-		w.Header().Set("WWW-Authenticate", challenge(s.cfg.Realm, te))
+		if !fault.On(FaultNoChallenge) {
+			w.Header().Set("WWW-Authenticate", challenge(s.cfg.Realm, te))
+		}
 		writeJSON(w, status, map[string]string{
 			"error":             te.Code,
 			"error_description": sanitizeDescription(te.Description),

@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 // allowedAlgorithms are the JWS algorithms an access token may use: public-key
@@ -129,7 +131,7 @@ func (v *Verifier) VerifyAccessToken(ctx context.Context, raw string) (*TokenInf
 	if err != nil {
 		return nil, err
 	}
-	if active, _ := resp["active"].(bool); !active {
+	if active, _ := resp["active"].(bool); !active && !fault.On(FaultIgnoreInactive) {
 		return nil, invalidToken("token is not active", nil)
 	}
 	// RFC 7662 §2.2 token_type: refuse refresh tokens and other kinds a
@@ -152,7 +154,7 @@ func (v *Verifier) VerifyAccessToken(ctx context.Context, raw string) (*TokenInf
 	info.Username = username
 
 	// RFC 6750 §3.1: a valid token without the scope gets insufficient_scope.
-	if !info.HasScope(v.cfg.RequiredScope) {
+	if !info.HasScope(v.cfg.RequiredScope) && !fault.On(FaultAnyScope) {
 		return nil, &TokenError{
 			Code:        CodeInsufficientScope,
 			Description: "token lacks the required scope",
@@ -208,45 +210,62 @@ type accessTokenClaims struct {
 
 // verifyJWT applies RFC 9068 §4 to a JWT access token.
 func (v *Verifier) verifyJWT(ctx context.Context, raw string, header map[string]any) (*TokenInfo, error) {
+	payload, typ, err := v.verifySignature(ctx, raw, header)
+	if err != nil {
+		return nil, err
+	}
+	// RFC 9068 §4: explicit typing keeps ID tokens and other JWTs from
+	// being replayed as access tokens (RFC 8725 §3.11).
+	if t := strings.ToLower(typ); t != "at+jwt" && t != "application/at+jwt" && !fault.On(FaultAnyType) {
+		return nil, invalidToken("token type is not at+jwt", nil)
+	}
+	return v.checkClaims(payload)
+}
+
+// verifySignature checks the JWS with the issuer's keys and returns its
+// payload and typ header.
+func (v *Verifier) verifySignature(ctx context.Context, raw string, header map[string]any) (json.RawMessage, string, error) {
 	alg, _ := header["alg"].(string)
+	typ, _ := header["typ"].(string)
+	if fault.On(FaultAnySignature) || alg == "none" && fault.On(FaultAlgNone) {
+		if payload, ok := unverifiedPayload(raw); ok {
+			return payload, typ, nil
+		}
+	}
 	if !slices.Contains(allowedAlgorithms, jose.SignatureAlgorithm(alg)) {
-		return nil, invalidToken("signature algorithm not accepted", nil)
+		return nil, "", invalidToken("signature algorithm not accepted", nil)
 	}
 	tok, err := jwt.ParseSigned(raw, allowedAlgorithms)
 	if err != nil {
-		return nil, invalidToken("malformed JWT", err)
+		return nil, "", invalidToken("malformed JWT", err)
 	}
 	if len(tok.Headers) != 1 {
-		return nil, invalidToken("malformed JWT", nil)
+		return nil, "", invalidToken("malformed JWT", nil)
 	}
 	h := tok.Headers[0]
 
 	keys, err := v.keys.verificationKeys(ctx, h)
 	if errors.Is(err, errUnknownKey) {
-		return nil, invalidToken("unknown signing key", err)
+		if payload, ok := unverifiedPayload(raw); ok && fault.On(FaultUnknownKID) {
+			return payload, typ, nil
+		}
+		return nil, "", invalidToken("unknown signing key", err)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	var payload json.RawMessage
-	verified := false
 	for _, key := range keys {
+		var payload json.RawMessage
 		if tok.Claims(key, &payload) == nil {
-			verified = true
-			break
+			typ, _ = h.ExtraHeaders[jose.HeaderType].(string)
+			return payload, typ, nil
 		}
 	}
-	if !verified {
-		return nil, invalidToken("signature verification failed", nil)
-	}
+	return nil, "", invalidToken("signature verification failed", nil)
+}
 
-	// RFC 9068 §4: explicit typing keeps ID tokens and other JWTs from
-	// being replayed as access tokens (RFC 8725 §3.11).
-	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
-	if t := strings.ToLower(typ); t != "at+jwt" && t != "application/at+jwt" {
-		return nil, invalidToken("token type is not at+jwt", nil)
-	}
-
+// checkClaims applies the RFC 9068 §2.2 and §4 claim checks.
+func (v *Verifier) checkClaims(payload json.RawMessage) (*TokenInfo, error) {
 	var claims accessTokenClaims
 	var all map[string]any
 	if json.Unmarshal(payload, &claims) != nil || json.Unmarshal(payload, &all) != nil || all == nil {
@@ -262,15 +281,7 @@ func (v *Verifier) verifyJWT(ctx context.Context, raw string, header map[string]
 	case claims.ClientID == "":
 		return nil, invalidToken("token has no client_id", nil)
 	}
-	err = claims.Claims.ValidateWithLeeway(jwt.Expected{
-		Issuer:      v.cfg.Issuer,
-		AnyAudience: jwt.Audience{v.cfg.Audience},
-		Time:        v.cfg.Now(),
-	}, v.cfg.Leeway)
-	if err != nil {
-		return nil, invalidToken(claimsErrorDescription(err), err)
-	}
-	return &TokenInfo{
+	info := &TokenInfo{
 		Subject:  claims.Subject,
 		ClientID: claims.ClientID,
 		Scope:    claims.Scope,
@@ -279,7 +290,36 @@ func (v *Verifier) verifyJWT(ctx context.Context, raw string, header map[string]
 		Expiry:   claims.Expiry.Time(),
 		JWT:      true,
 		Claims:   all,
-	}, nil
+	}
+	expected := jwt.Expected{
+		Issuer:      v.cfg.Issuer,
+		AnyAudience: jwt.Audience{v.cfg.Audience},
+		Time:        v.cfg.Now(),
+	}
+	v.applyClaimFaults(&claims, &expected)
+	if err := claims.Claims.ValidateWithLeeway(expected, v.cfg.Leeway); err != nil {
+		return nil, invalidToken(claimsErrorDescription(err), err)
+	}
+	return info, nil
+}
+
+// applyClaimFaults weakens the claim checks as the switched-on faults say.
+func (v *Verifier) applyClaimFaults(claims *accessTokenClaims, expected *jwt.Expected) {
+	if fault.On(FaultAnyIssuer) {
+		expected.Issuer = ""
+	}
+	if fault.On(FaultAnyAudience) || len(claims.Audience) == 0 && fault.On(FaultOptionalAudience) {
+		expected.AnyAudience = nil
+	}
+	if fault.On(FaultOwnAudience) {
+		expected.AnyAudience = jwt.Audience{v.cfg.Issuer}
+	}
+	if fault.On(FaultExpired) {
+		claims.Expiry = nil
+	}
+	if fault.On(FaultNotYetValid) {
+		claims.NotBefore = nil
+	}
 }
 
 func claimsErrorDescription(err error) string {

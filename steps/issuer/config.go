@@ -118,6 +118,13 @@ type Config struct {
 	// check.
 	Workshop bool `yaml:"workshop"`
 
+	// TestOP, Resource and RelyingParty configure the other two roles'
+	// checks (oauthtrio check --resource, --client), where the suite's own
+	// OpenID provider is the issuer; see roles.go.
+	TestOP       TestOP        `yaml:"test_op"`
+	Resource     *Resource     `yaml:"resource"`
+	RelyingParty *RelyingParty `yaml:"client"`
+
 	// ExpectedFailures is the loaded ExpectedFailuresFile (empty without one).
 	ExpectedFailures *ExpectedFailures `yaml:"-"`
 	// Path is the file the configuration came from.
@@ -241,6 +248,14 @@ func (c *Config) Clone() *Config {
 		out.Clients[role] = cl
 	}
 	out.Endpoints = maps.Clone(c.Endpoints)
+	if c.Resource != nil {
+		r := *c.Resource
+		out.Resource = &r
+	}
+	if c.RelyingParty != nil {
+		rp := *c.RelyingParty
+		out.RelyingParty = &rp
+	}
 	return &out
 }
 
@@ -378,6 +393,7 @@ func (c *Config) ApplyDefaults() {
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
 	}
+	c.applyRoleDefaults()
 }
 
 // DefaultConcurrency is how many scenarios run at once unless the
@@ -397,6 +413,7 @@ func (c *Config) resolvePaths(dir string) {
 		c.Profile = resolve(c.Profile)
 	}
 	c.ExpectedFailuresFile = resolve(c.ExpectedFailuresFile)
+	c.resolveRolePaths(resolve)
 }
 
 // Validate reports every problem of the configuration, each prefixed with
@@ -408,6 +425,7 @@ func (c *Config) Validate() error {
 	}
 
 	switch u, err := url.Parse(c.Issuer); {
+	case c.rolesOnly():
 	case c.Issuer == "":
 		bad("issuer", "is required")
 	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
@@ -492,6 +510,7 @@ func (c *Config) Validate() error {
 	if c.Registration.InitialAccessToken != "" && !c.Registration.Enabled {
 		bad("registration.initial_access_token", "is set but registration.enabled is false")
 	}
+	c.validateRoles(bad)
 
 	if len(errs) == 0 {
 		return nil

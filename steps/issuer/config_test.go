@@ -184,3 +184,33 @@ func TestProfileFileIsResolvedAgainstTheConfiguration(t *testing.T) {
 	_, err := ParseConfig([]byte("issuer: https://issuer.example\nprofile: My Login"), "/etc/oauthtrio")
 	assert.ErrorContains(t, err, "neither a shipped profile's name nor a .yaml file")
 }
+
+func TestRoleTargetsLoad(t *testing.T) {
+	rs, err := LoadConfig("../../fixtures/targets/resource-server.yaml")
+	require.NoError(t, err)
+	assert.Empty(t, rs.Issuer, "the test OP is the issuer")
+	assert.Equal(t, "127.0.0.1:9443", rs.TestOP.Addr)
+	assert.True(t, strings.HasSuffix(rs.TestOP.CAOut, "fixtures/targets/test-op-ca.pem"), rs.TestOP.CAOut)
+	assert.Equal(t, DefaultResourceClientID, rs.Resource.ClientID)
+	assert.True(t, rs.Resource.Introspects)
+
+	rp, err := LoadConfig("../../fixtures/targets/client.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, "reference", rp.RelyingParty.Profile)
+	assert.Equal(t, "web-app", rp.RelyingParty.Registration.ID)
+}
+
+func TestRoleSectionMistakes(t *testing.T) {
+	_, err := ParseConfig([]byte(`
+test_op: {addr: "nine"}
+resource: {url: "api", scope: "a b", introspects: true}
+client: {url: "https://app.test/", registration: {id: app}}
+`), "")
+	require.Error(t, err)
+	for _, want := range []string{
+		"test_op.addr", "resource.url", "resource.scope", "resource.introspector",
+		"client.registration.redirect_uri", "client.profile",
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+}
