@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 // Message is the text of the workshop's resource server (res.Server).
@@ -136,7 +138,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if raw == "" {
 		// RFC 6750 §3.1: a request without authentication gets a bare
 		// challenge, no error code and no error body.
-		h.Set("WWW-Authenticate", challenge(s.cfg.Realm, nil))
+		te := (*TokenError)(nil)
+		if fault.On("rs-challenge-error-without-token") {
+			te = invalidToken("no access token", nil)
+		}
+		h.Set("WWW-Authenticate", challenge(s.cfg.Realm, te))
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -177,7 +183,9 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "access token refused",
 			slog.String("path", r.URL.Path), slog.String("error", te.Code), slog.Any("reason", err))
-		w.Header().Set("WWW-Authenticate", challenge(s.cfg.Realm, te))
+		if !fault.On("rs-no-challenge") {
+			w.Header().Set("WWW-Authenticate", challenge(s.cfg.Realm, te))
+		}
 		writeJSON(w, status, map[string]string{
 			"error":             te.Code,
 			"error_description": sanitizeDescription(te.Description),

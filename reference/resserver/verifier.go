@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 // allowedAlgorithms are the JWS algorithms an access token may use: public-key
@@ -129,7 +131,7 @@ func (v *Verifier) VerifyAccessToken(ctx context.Context, raw string) (*TokenInf
 	if err != nil {
 		return nil, err
 	}
-	if active, _ := resp["active"].(bool); !active {
+	if active, _ := resp["active"].(bool); !active && !fault.On("rs-inactive-accepted") {
 		return nil, invalidToken("token is not active", nil)
 	}
 	// RFC 7662 §2.2 token_type: refuse refresh tokens and other kinds a
@@ -152,7 +154,7 @@ func (v *Verifier) VerifyAccessToken(ctx context.Context, raw string) (*TokenInf
 	info.Username = username
 
 	// RFC 6750 §3.1: a valid token without the scope gets insufficient_scope.
-	if !info.HasScope(v.cfg.RequiredScope) {
+	if !info.HasScope(v.cfg.RequiredScope) && !fault.On("rs-scope-unchecked") {
 		return nil, &TokenError{
 			Code:        CodeInsufficientScope,
 			Description: "token lacks the required scope",
