@@ -61,7 +61,7 @@ SELFTEST_PARALLEL ?= 3
 selftest:
 	@rm -rf $(REPORT)/selftest
 	OAUTHTRIO_SELFTEST=1 OAUTHTRIO_SELFTEST_PARALLEL=$(SELFTEST_PARALLEL) OAUTHTRIO_SELFTEST_REPORT=$(CURDIR)/$(REPORT)/selftest \
-		$(GO) test -count=1 -run '^TestSelfTest$$' -v -timeout 60m ./steps/selftest/
+		$(GO) test -count=1 -run '^TestSelfTest$$' -v -timeout 90m ./steps/selftest/
 	@echo "kill table: $(REPORT)/selftest/kill-table.md"
 	@cat $(REPORT)/selftest/kill-rate.txt
 

@@ -35,7 +35,8 @@ type Options struct {
 	Parallel int
 	// Concurrency is passed to check --concurrency when positive.
 	Concurrency int
-	// RunTimeout bounds one suite run (default 10 minutes).
+	// RunTimeout bounds one suite run (default 30 minutes: a loaded
+	// machine slows a run many times over, and a timeout gives no verdict).
 	RunTimeout time.Duration
 	// Progress receives a line per finished run; nil discards them.
 	Progress io.Writer
@@ -89,7 +90,7 @@ func Run(ctx context.Context, opts Options, faults []Fault) (*Result, error) {
 		opts.Parallel = 4
 	}
 	if opts.RunTimeout <= 0 {
-		opts.RunTimeout = 10 * time.Minute
+		opts.RunTimeout = 30 * time.Minute
 	}
 	if opts.Progress == nil {
 		opts.Progress = io.Discard
@@ -120,21 +121,25 @@ func Run(ctx context.Context, opts Options, faults []Fault) (*Result, error) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			o := Outcome{Fault: f}
+			began := time.Now()
 			run, err := runSuite(ctx, opts, f.Name, f.Name)
+			o.Duration = time.Since(began)
 			if err != nil {
 				o.Error = err.Error()
 			} else {
-				o.Duration = run.duration
 				o.CaughtBy, o.OtherLevel = judge(f.Level, base, run)
 			}
 			res.Outcomes[i] = o
 			mu.Lock()
 			done++
 			verdict := "MISSED"
-			if o.Caught() {
+			switch {
+			case o.Caught():
 				verdict = "caught"
+			case o.Error != "":
+				verdict = "MISSED (" + o.Error + ")"
 			}
-			fmt.Fprintf(opts.Progress, "[%d/%d] %-40s %-6s %s\n", done, len(faults), f.Name, verdict, o.Duration.Round(time.Second))
+			fmt.Fprintf(opts.Progress, "[%d/%d] %-40s %s %s\n", done, len(faults), f.Name, o.Duration.Round(time.Second), verdict)
 			mu.Unlock()
 		})
 	}
