@@ -54,6 +54,13 @@ const (
 	expiringCodeLifespan = 5 * time.Second
 )
 
+// Timeouts of the launched reference when Options leave them zero: three
+// times the defaults for a remote issuer.
+const (
+	localBrowserTimeout = 3 * issuer.DefaultBrowserTimeout
+	localHTTPTimeout    = 3 * issuer.DefaultHTTPTimeout
+)
+
 // Instance is a running reference trio and its target configuration.
 type Instance struct {
 	// Config describes the trio as a target: its issuer, clients, users,
@@ -106,7 +113,17 @@ func Start(ctx context.Context, opts Options) (_ *Instance, err error) {
 			return nil, err
 		}
 	}
-	cfg, err := describe(t, opts.Timeouts, redirect, all)
+	timeouts := opts.Timeouts
+	// The reference runs on the machine that runs the browser, so a loaded
+	// machine slows both at once; the timeouts only bound a hang and must
+	// not turn a slow run into failures.
+	if timeouts.Browser == 0 {
+		timeouts.Browser = localBrowserTimeout
+	}
+	if timeouts.HTTP == 0 {
+		timeouts.HTTP = localHTTPTimeout
+	}
+	cfg, err := describe(t, timeouts, redirect, all)
 	if err != nil {
 		return nil, err
 	}
