@@ -147,7 +147,7 @@ func TestReadJUnit(t *testing.T) {
 // a time (default 4), OAUTHTRIO_SELFTEST_REPORT the report directory.
 func TestSelfTest(t *testing.T) {
 	if os.Getenv("OAUTHTRIO_SELFTEST") != "1" {
-		t.Skip("the self-test runs the whole suite once per fault (80 runs, several minutes); run it with make selftest")
+		t.Skip("the self-test runs the whole suite once per fault (82 runs of the whole suite); run it with make selftest")
 	}
 	if _, err := browser.FindChromium(); err != nil {
 		t.Fatalf("the self-test needs Chromium (apt-get install -y chromium); without it no fault could be caught: %v", err)
