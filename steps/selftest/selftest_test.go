@@ -147,7 +147,7 @@ func TestReadJUnit(t *testing.T) {
 // a time (default 4), OAUTHTRIO_SELFTEST_REPORT the report directory.
 func TestSelfTest(t *testing.T) {
 	if os.Getenv("OAUTHTRIO_SELFTEST") != "1" {
-		t.Skip("the self-test runs the whole suite once per fault (82 runs of the whole suite); run it with make selftest")
+		t.Skipf("the self-test runs the whole suite %d times (the reference, then each fault); run it with make selftest", len(Faults)+1)
 	}
 	if _, err := browser.FindChromium(); err != nil {
 		t.Fatalf("the self-test needs Chromium (apt-get install -y chromium); without it no fault could be caught: %v", err)
