@@ -190,10 +190,6 @@ func PublicURLDefault(addr string) string {
 	return "https://localhost:" + port
 }
 
-// Handler returns the front's routing and middleware, for serving it
-// through another listener such as httptest.
-func (s *Server) Handler() http.Handler { return s.handler }
-
 // Start listens on the configured address and serves in the background.
 // Once it returns, Addr and URL are final.
 func (s *Server) Start() error {
