@@ -9,7 +9,7 @@ DEADCODE ?= golang.org/x/tools/cmd/deadcode@v0.52.0
 # A slow machine fails with go test's clear timeout message, not a hang.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: setup check serve test vet bench bench-compare fuzz build test-iris peer-node peer-glewlwyd third-party-clients lint-ci roles
+.PHONY: setup check serve test vet bench bench-compare fuzz build test-iris peer-node peer-glewlwyd third-party-clients lint-ci roles selftest flakecheck
 
 # Installs what oauthtrio needs beside Go on a Debian machine: Chromium for
 # the browser steps, Node.js with npm for the third-party clients and the
@@ -52,6 +52,24 @@ vet:
 
 test: vet
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... || { echo 'make test failed; "panic: test timed out" means a package ran past TEST_TIMEOUT=$(TEST_TIMEOUT) (README, Tests)'; exit 1; }
+
+# The self-test: the whole suite against the reference, then once per
+# deliberate bug in it (steps/selftest/faults.go), SELFTEST_PARALLEL runs at
+# a time. Writes the kill table to $(REPORT)/selftest/kill-table.md and
+# .json and prints the kill rate last. Not part of "make test".
+SELFTEST_PARALLEL ?= 3
+selftest:
+	@rm -rf $(REPORT)/selftest
+	OAUTHTRIO_SELFTEST=1 OAUTHTRIO_SELFTEST_PARALLEL=$(SELFTEST_PARALLEL) OAUTHTRIO_SELFTEST_REPORT=$(CURDIR)/$(REPORT)/selftest \
+		$(GO) test -count=1 -run '^TestSelfTest$$' -v -timeout 90m ./steps/selftest/
+	@echo "kill table: $(REPORT)/selftest/kill-table.md"
+	@cat $(REPORT)/selftest/kill-rate.txt
+
+# The whole suite 10 times in a row against the reference beside
+# stress-ng --cpu 8 (RUNS and STRESS_CPU change them); fails when any run
+# failed or warned.
+flakecheck:
+	FLAKECHECK_REPORT=$(CURDIR)/$(REPORT)/flakecheck GO=$(GO) steps/selftest/flakecheck.sh
 
 # The whole suite against node-oidc-provider (testdata/peers/node-oidc-provider),
 # a certified OpenID provider, on free loopback ports. "make test" runs it

@@ -191,8 +191,9 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     Then the response status is 400
     And the response error is "invalid_grant"
 
-  @negative @needs:wait:code_expiry @RFC6749-4.1.2 @RFC6749-10.5
+  @negative @needs:wait:code_expiry @needs:client:code_expiry @RFC6749-4.1.2 @RFC6749-10.5
   Scenario: An expired code is refused
+    Given the client whose code is left to expire
     When the client sends an authorization request with scope "openid"
     And the user logs in and approves the request
     And the suite waits until the code has expired

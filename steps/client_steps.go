@@ -13,6 +13,7 @@ func (s *scenario) registerClientSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the (web|public|service|introspector|other) client$`, s.theClient)
 	sc.Step(`^the client whose token is introspected$`, func() error { return s.theClient(string(s.run.cfg.Assign.Introspected)) })
 	sc.Step(`^the revoking client$`, func() error { return s.theClient(string(s.run.cfg.Assign.Revoker)) })
+	sc.Step(`^the client whose code is left to expire$`, func() error { return s.theClient(string(s.run.cfg.Assign.CodeExpiry)) })
 }
 
 func (s *scenario) theClient(role string) error {

@@ -140,6 +140,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelInfo
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if faults := trio.ActiveFaults(); len(faults) > 0 {
+		// The self-test breaks the reference on purpose; nobody should
+		// mistake such a server for the real one.
+		fmt.Fprintf(stderr, "WARNING: deliberate faults are switched on (%s=%s): this server breaks the specifications on purpose\n",
+			trio.FaultsEnv, strings.Join(faults, ","))
+	}
 
 	var profiler *http.Server
 	if *pprofAddr != "" {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 	"github.com/oauthtrio/oauthtrio/reference/store"
 )
 
@@ -43,6 +44,9 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	// answer invalid_request, or fetch a request_uri; OIDC Core §6.1 and
 	// §6.2 name the errors to return once the redirect URI is trusted.
 	unsupported := requestObjectError(r)
+	if fault.On("authz-response-type-default") && r.Form.Get("response_type") == "" {
+		r.Form.Set("response_type", "code")
+	}
 	if err := s.checkRedirectURI(r); err != nil {
 		s.writeAuthorizeError(w, r, nil, err)
 		return
@@ -77,8 +81,8 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 
 	prompt := strings.Fields(ar.GetRequestForm().Get("prompt"))
 	login := s.currentLogin(r)
-	needLogin := login == nil || slices.Contains(prompt, "login") || maxAgeExceeded(ar, login)
-	if needLogin && slices.Contains(prompt, "none") {
+	needLogin := login == nil || (slices.Contains(prompt, "login") && !fault.On("authz-prompt-login-ignored")) || maxAgeExceeded(ar, login)
+	if needLogin && slices.Contains(prompt, "none") && !fault.On("authz-prompt-none-login-page") {
 		// OIDC Core §3.1.2.6: prompt=none and no usable session.
 		s.writeAuthorizeError(w, r, ar, fosite.ErrLoginRequired.WithHint("The user is not logged in."))
 		return
@@ -104,6 +108,9 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 func rejectRepeatedParameters(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return fosite.ErrInvalidRequest.WithHint("The request could not be parsed.")
+	}
+	if fault.On("authz-repeated-params") {
+		return nil
 	}
 	for name, values := range r.Form {
 		if len(values) > 1 && name != "resource" {
@@ -143,7 +150,7 @@ func (s *Server) checkRedirectURI(r *http.Request) error {
 // IP literal matches whatever its port.
 func sameLoopbackRedirect(registered string, requested *url.URL) bool {
 	reg, err := url.Parse(registered)
-	if err != nil || reg.Scheme != "http" || requested.Scheme != "http" {
+	if err != nil || (reg.Scheme != "http" && !fault.On("authz-loopback-any-scheme")) || requested.Scheme != "http" {
 		return false
 	}
 	ip := net.ParseIP(reg.Hostname())
@@ -239,7 +246,11 @@ func maxAgeExceeded(ar fosite.AuthorizeRequester, login *store.LoginSession) boo
 		return false
 	}
 	// OIDC Core §3.1.2.1: re-authenticate when the last login is older.
-	return time.Since(login.AuthTime) > time.Duration(maxAge)*time.Second
+	unit := time.Second
+	if fault.On("authz-max-age-minutes") {
+		unit = time.Minute
+	}
+	return time.Since(login.AuthTime) > time.Duration(maxAge)*unit
 }
 
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, it *interaction, username, errText string) {
@@ -337,11 +348,11 @@ func (s *Server) consentStep(w http.ResponseWriter, r *http.Request, it *interac
 		return
 	}
 	needConsent := slices.Contains(prompt, "consent") || !coversAll(granted, it.auth.RequestedScopes)
-	if !needConsent {
+	if !needConsent || fault.On("consent-skipped") {
 		s.finishAuthorization(w, r, it)
 		return
 	}
-	if slices.Contains(prompt, "none") {
+	if slices.Contains(prompt, "none") && !fault.On("consent-prompt-none-ignored") {
 		s.interactions.end(it.id)
 		s.writeAuthorizeError(w, r, it.request, fosite.ErrConsentRequired.WithHint("The user has not granted these scopes to this client."))
 		return
@@ -369,7 +380,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 		s.pages.displayError(w, http.StatusBadRequest, ErrorPage{Code: "invalid_request", Description: "Log in before granting permissions."})
 		return
 	}
-	if r.PostForm.Get("decision") != "approve" {
+	if r.PostForm.Get("decision") != "approve" && !fault.On("consent-deny-ignored") {
 		s.interactions.end(it.id)
 		// RFC 6749 §4.1.2.1: the resource owner denied the request.
 		s.writeAuthorizeError(w, r, it.request, fosite.ErrAccessDenied.WithHint("The user denied the request."))
@@ -404,14 +415,26 @@ func (s *Server) finishAuthorization(w http.ResponseWriter, r *http.Request, it 
 	for _, a := range audience {
 		ar.GrantAudience(a)
 	}
+	if fault.On("idt-nonce-dropped") {
+		ar.GetRequestForm().Del("nonce")
+	}
 	sess := s.userSession(ctx, auth, it.identity, it.authTime, it.requestedAt, it.loginID)
-	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, sess)
+	resp, err := s.provider.NewAuthorizeResponse(withCodeLifespan(ctx, auth.Client.CodeLifespan), ar, sess)
 	if err != nil {
 		s.writeAuthorizeError(w, r, ar, err)
 		return
 	}
 	// RFC 9207 §2: identify the issuer in the authorization response.
-	resp.AddParameter("iss", s.issuer)
+	switch {
+	case fault.On("authz-iss-missing"):
+	case fault.On("authz-iss-wrong"):
+		resp.AddParameter("iss", s.cfg.PublicURL)
+	default:
+		resp.AddParameter("iss", s.issuer)
+	}
+	if fault.On("authz-state-dropped") {
+		resp.GetParameters().Del("state")
+	}
 	s.provider.WriteAuthorizeResponse(ctx, w, ar, resp)
 }
 
@@ -427,9 +450,15 @@ func (s *Server) userSession(ctx context.Context, auth *Authorization, id *Ident
 	c := sess.Claims
 	c.Subject = id.Subject
 	c.Issuer = s.issuer
+	if fault.On("idt-iss-trailing-slash") {
+		c.Issuer = s.issuer + "/"
+	}
 	c.AuthTime = authTime.UTC().Truncate(time.Second)
 	c.RequestedAt = requestedAt
 	c.Extra = map[string]any{"azp": clientID}
+	if fault.On("idt-azp-wrong") {
+		c.Extra["azp"] = s.issuer
+	}
 	for _, name := range auth.EssentialClaims {
 		if v, ok := userClaims(id.User)[name]; ok {
 			c.Extra[name] = v
@@ -526,6 +555,10 @@ func (s *Server) browserID(w http.ResponseWriter, r *http.Request) string {
 func (s *Server) writeAuthorizeError(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
 	rfcErr := s.classify(r, "authorization request", err)
 	if ar == nil || !ar.IsRedirectURIValid() || ar.GetRedirectURI() == nil {
+		if raw := r.Form.Get("redirect_uri"); raw != "" && fault.On("authz-error-redirect-unregistered") {
+			http.Redirect(w, r, raw+"?error="+url.QueryEscape(rfcErr.ErrorField), http.StatusSeeOther)
+			return
+		}
 		status := rfcErr.CodeField
 		// A 401 must carry a WWW-Authenticate challenge (RFC 9110
 		// §15.5.2), which means nothing to a browser: an unknown client
@@ -541,10 +574,12 @@ func (s *Server) writeAuthorizeError(w http.ResponseWriter, r *http.Request, ar 
 	if d := rfcErr.GetDescription(); d != "" {
 		values.Set("error_description", sanitizeDescription(d))
 	}
-	if st := ar.GetState(); st != "" {
+	if st := ar.GetState(); st != "" && !fault.On("authz-error-state-dropped") {
 		values.Set("state", st)
 	}
-	values.Set("iss", s.issuer)
+	if !fault.On("authz-error-iss-missing") {
+		values.Set("iss", s.issuer)
+	}
 
 	w.Header().Set("Cache-Control", "no-store")
 	redirect := *ar.GetRedirectURI()

@@ -3,6 +3,9 @@ package authserver
 import (
 	"net/http"
 	"slices"
+	"strings"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 // Metadata is the discovery document (OIDC Discovery §3, RFC 8414 §2). It
@@ -61,6 +64,21 @@ func (s *Server) Metadata() Metadata {
 		PromptValuesSupported:                      []string{"none", "login", "consent"},
 		AuthorizationResponseIssParameterSupported: true,
 	}
+	if fault.On("disc-issuer-trailing-slash") {
+		m.Issuer += "/"
+	}
+	if fault.On("disc-jwks-uri-missing") {
+		m.JWKSURI = ""
+	}
+	if fault.On("disc-userinfo-http") {
+		m.UserinfoEndpoint = "http" + strings.TrimPrefix(m.UserinfoEndpoint, "https")
+	}
+	if fault.On("disc-rs256-missing") {
+		m.IDTokenSigningAlgValuesSupported = []string{"PS256"}
+	}
+	if fault.On("disc-openid-scope-missing") {
+		m.ScopesSupported = slices.DeleteFunc(m.ScopesSupported, func(s string) bool { return s == "openid" })
+	}
 	if s.cfg.EnablePKCEPlain {
 		m.CodeChallengeMethodsSupported = append(m.CodeChallengeMethodsSupported, "plain")
 	}
@@ -79,7 +97,14 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
 // rotated-out key until the tokens it signed expire.
 func (s *Server) handleJWKS(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	writeCacheableJSON(w, s.keys.PublicJWKS())
+	set := s.keys.PublicJWKS()
+	if fault.On("jwks-private-key") {
+		set.Keys[0] = *s.keys.Active()
+	}
+	if fault.On("jwks-duplicate-key") {
+		set.Keys = append(set.Keys, set.Keys...)
+	}
+	writeCacheableJSON(w, set)
 }
 
 func writeCacheableJSON(w http.ResponseWriter, v any) {

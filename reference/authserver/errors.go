@@ -9,6 +9,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 	"github.com/oauthtrio/oauthtrio/reference/store"
 )
 
@@ -49,6 +50,9 @@ func writeJSONError(w http.ResponseWriter, status int, code, description string)
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	if status >= 400 && fault.On("error-text-plain") {
+		w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	w.WriteHeader(status)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 	"github.com/oauthtrio/oauthtrio/reference/store"
 )
 
@@ -149,7 +150,7 @@ func (v PasswordValidator) ValidateUser(ctx context.Context, cred Credentials, _
 	if cred.Authenticated {
 		return &Identity{Subject: u.Username, User: u}, nil
 	}
-	if comparePassword(u.PasswordHash, cred.Password) != nil {
+	if comparePassword(u.PasswordHash, cred.Password) != nil && !fault.On("login-any-password") {
 		return nil, ErrInvalidCredentials
 	}
 	return &Identity{Subject: u.Username, User: u}, nil

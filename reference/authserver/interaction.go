@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 // An interaction is an authorization request waiting for the user to log
@@ -186,8 +188,8 @@ func (s *interactions) get(id, browser, csrfToken string) (*interaction, bool) {
 		s.remove(it)
 		return nil, false
 	}
-	if subtle.ConstantTimeCompare([]byte(it.browser), []byte(browser)) != 1 ||
-		subtle.ConstantTimeCompare([]byte(it.csrfToken), []byte(csrfToken)) != 1 {
+	if (subtle.ConstantTimeCompare([]byte(it.browser), []byte(browser)) != 1 ||
+		subtle.ConstantTimeCompare([]byte(it.csrfToken), []byte(csrfToken)) != 1) && !fault.On("login-csrf-unchecked") {
 		return nil, false
 	}
 	return it, true

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 	"github.com/oauthtrio/oauthtrio/reference/store"
 )
 
@@ -50,6 +51,9 @@ func (s *Server) handleIntrospection(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		caller, err = s.authenticateClient(ctx, r)
 	}
+	if fault.On("introspect-no-auth") {
+		caller, err = &store.Client{MayIntrospect: true}, nil
+	}
 	if err != nil {
 		s.writeTokenError(w, r, err)
 		return
@@ -70,12 +74,16 @@ func (s *Server) handleIntrospection(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		// RFC 7662 §2.2: inactive, unknown and malformed tokens alike.
+		if fault.On("introspect-unknown-error") {
+			writeJSONError(w, http.StatusBadRequest, "invalid_token", "The token is unknown.")
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]bool{"active": false})
 		return
 	}
 	// A client learns only about its own tokens unless it is a resource
 	// server allowed to introspect (fosite does not check this).
-	if !caller.MayIntrospect && ar.GetClient().GetID() != caller.GetID() {
+	if !caller.MayIntrospect && ar.GetClient().GetID() != caller.GetID() && !fault.On("introspect-foreign-token") {
 		writeJSON(w, http.StatusOK, map[string]bool{"active": false})
 		return
 	}
@@ -153,6 +161,8 @@ func (s *Server) handleRevocation(w http.ResponseWriter, r *http.Request) {
 	// ErrorToRFC6749Error dereferences its argument: never pass it nil.
 	e := fosite.ErrorToRFC6749Error(err)
 	switch {
+	case e.ErrorField == fosite.ErrUnauthorizedClient.ErrorField && fault.On("revoke-foreign-token-200"):
+		w.WriteHeader(http.StatusOK)
 	case e.ErrorField == fosite.ErrUnauthorizedClient.ErrorField:
 		// RFC 7009 §2.1: the token was issued to another client: refuse.
 		writeJSONError(w, http.StatusBadRequest, "unauthorized_client", "The token was not issued to this client.")
@@ -164,6 +174,8 @@ func (s *Server) handleRevocation(w http.ResponseWriter, r *http.Request) {
 		// Retrying may work; a server_error would read as final.
 		s.classify(r, "revocation", err)
 		writeJSONError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The token could not be revoked now; retry later.")
+	case fault.On("revoke-unknown-400"):
+		writeJSONError(w, http.StatusBadRequest, "invalid_request", "The token is unknown.")
 	default:
 		// RFC 7009 §2.2: an invalid or unknown token is not an error.
 		w.Header().Set("Cache-Control", "no-store")

@@ -10,6 +10,7 @@ import (
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 	"github.com/oauthtrio/oauthtrio/reference/store"
 )
 
@@ -45,11 +46,11 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	// §2: the OP SHOULD ask the user unless the hint names the user who
 	// is signed in.
 	hinted := lr.hintSubject != "" && (login == nil || login.Username == lr.hintSubject)
-	if !hinted && !s.logoutConfirmed(r) {
+	if !hinted && !s.logoutConfirmed(r) && !fault.On("logout-redirect-unconfirmed") {
 		s.askLogoutConfirmation(w, r, lr)
 		return
 	}
-	if login != nil {
+	if login != nil && !fault.On("logout-session-kept") {
 		if err := s.store.DeleteLoginSession(r.Context(), login.ID); err != nil {
 			s.logoutError(w, r, err)
 			return
@@ -61,7 +62,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target := *lr.target
-	if lr.state != "" {
+	if lr.state != "" && !fault.On("logout-state-dropped") {
 		// §3: state is passed back to the RP.
 		q := target.Query()
 		q.Set("state", lr.state)
@@ -100,7 +101,7 @@ func (s *Server) parseLogout(r *http.Request) (logoutRequest, error) {
 		return lr, nil
 	}
 	// §3: the URI must have been registered by the client; exact match.
-	if lr.client == nil || !slices.Contains(lr.client.PostLogoutRedirectURIs, redirect) {
+	if (lr.client == nil || !slices.Contains(lr.client.PostLogoutRedirectURIs, redirect)) && !fault.On("logout-unregistered-redirect") {
 		return lr, fosite.ErrInvalidRequest.WithHint("post_logout_redirect_uri is not registered for this client.")
 	}
 	u, err := url.Parse(redirect)
@@ -161,7 +162,7 @@ func (s *Server) askLogoutConfirmation(w http.ResponseWriter, r *http.Request, l
 func (s *Server) hintClaims(r *http.Request, hint string) ([]string, string, error) {
 	tok, err := s.keys.Signer().Decode(r.Context(), hint)
 	var ve *jwt.ValidationError
-	if err != nil && !(errors.As(err, &ve) && ve.Errors == jwt.ValidationErrorExpired) {
+	if err != nil && !(errors.As(err, &ve) && ve.Errors == jwt.ValidationErrorExpired) && !fault.On("logout-hint-unverified") {
 		return nil, "", err
 	}
 	if tok == nil {

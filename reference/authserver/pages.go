@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 //go:embed templates/*.html
@@ -92,6 +94,10 @@ func render(w http.ResponseWriter, status int, t *template.Template, data any) e
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	if fault.On("page-framable") {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+		w.Header().Del("X-Frame-Options")
+	}
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
 	return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 	"github.com/oauthtrio/oauthtrio/reference/store"
 )
 
@@ -103,7 +104,11 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		never := int64(0)
 		resp.ClientSecretExpiresAt = &never
 	}
-	writeJSON(w, http.StatusCreated, resp)
+	status := http.StatusCreated
+	if fault.On("reg-status-200") {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, resp)
 }
 
 func (s *Server) validInitialAccessToken(r *http.Request) bool {
@@ -183,9 +188,17 @@ func (s *Server) newClient(md *ClientMetadata) (*store.Client, string, error) {
 	if !public {
 		secret = randomToken()
 		var err error
-		if hash, err = HashSecret(secret); err != nil {
+		hashed := secret
+		if fault.On("reg-secret-mismatch") {
+			hashed = randomToken()
+		}
+		if hash, err = HashSecret(hashed); err != nil {
 			return nil, "", err
 		}
+	}
+	method := md.TokenEndpointAuthMethod
+	if fault.On("reg-auth-method-dropped") && !public {
+		method = "client_secret_basic"
 	}
 	c := &store.Client{
 		DefaultOpenIDConnectClient: &fosite.DefaultOpenIDConnectClient{
@@ -194,7 +207,7 @@ func (s *Server) newClient(md *ClientMetadata) (*store.Client, string, error) {
 				GrantTypes: md.GrantTypes, ResponseTypes: md.ResponseTypes, Scopes: scopes,
 				Audience: slices.Clone(policy.Audience), Public: public,
 			},
-			TokenEndpointAuthMethod: md.TokenEndpointAuthMethod,
+			TokenEndpointAuthMethod: method,
 		},
 		Name:                   md.ClientName,
 		PostLogoutRedirectURIs: md.PostLogoutRedirectURIs,
@@ -212,7 +225,7 @@ func checkRedirectURI(raw string) error {
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return errors.New("redirect URI " + raw + " is not an absolute URI")
 	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
+	if (u.Fragment != "" || strings.Contains(raw, "#")) && !fault.On("reg-fragment-accepted") {
 		return errors.New("redirect URI " + raw + " has a fragment")
 	}
 	switch u.Scheme {

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 // SecretCost is the bcrypt cost of stored client secrets and user
@@ -94,7 +96,7 @@ func (h *SecretHasher) Compare(_ context.Context, hash, secret []byte) error {
 	if ok {
 		return nil
 	}
-	if err := bcrypt.CompareHashAndPassword(hash, prehash(secret)); err != nil {
+	if err := bcrypt.CompareHashAndPassword(hash, prehash(secret)); err != nil && !fault.On("client-secret-unchecked") {
 		return err
 	}
 	h.mu.Lock()

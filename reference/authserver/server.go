@@ -18,6 +18,7 @@ import (
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 	"github.com/oauthtrio/oauthtrio/reference/keyring"
 )
 
@@ -154,11 +155,15 @@ func (s *Server) Issuer() string { return s.issuer }
 func (s *Server) endpoint(name string) string { return s.issuer + "/" + name }
 
 func (s *Server) compose() (fosite.OAuth2Provider, *accessTokenStrategy) {
+	idTokenLifespan := s.cfg.IDTokenLifespan
+	if fault.On("idt-expired-at-issue") {
+		idTokenLifespan = -time.Minute
+	}
 	cfg := &fosite.Config{
 		AccessTokenLifespan:   s.cfg.AccessTokenLifespan,
 		RefreshTokenLifespan:  s.cfg.RefreshTokenLifespan,
 		AuthorizeCodeLifespan: s.cfg.AuthorizeCodeLifespan,
-		IDTokenLifespan:       s.cfg.IDTokenLifespan,
+		IDTokenLifespan:       idTokenLifespan,
 		IDTokenIssuer:         s.issuer,
 		AccessTokenIssuer:     s.issuer,
 		TokenURL:              s.endpoint("token"),
@@ -169,8 +174,8 @@ func (s *Server) compose() (fosite.OAuth2Provider, *accessTokenStrategy) {
 		ScopeStrategy:                  fosite.ExactScopeStrategy,
 		AudienceMatchingStrategy:       fosite.DefaultAudienceMatchingStrategy,
 		ClientSecretsHasher:            NewSecretHasher(),
-		EnforcePKCEForPublicClients:    true,
-		EnablePKCEPlainChallengeMethod: s.cfg.EnablePKCEPlain,
+		EnforcePKCEForPublicClients:    !fault.On("pkce-public-client-optional"),
+		EnablePKCEPlainChallengeMethod: s.cfg.EnablePKCEPlain || fault.On("pkce-plain-accepted"),
 		// Refresh tokens only for offline_access (OIDC Core §11).
 		RefreshTokenScopes: []string{"offline_access"},
 		// A one-character state or nonce is legal: the specs set no minimum.
@@ -190,7 +195,7 @@ func (s *Server) compose() (fosite.OAuth2Provider, *accessTokenStrategy) {
 		Signer:                     signer,
 	}
 	provider := compose.Compose(cfg, s.store, strategy,
-		compose.OAuth2AuthorizeExplicitFactory,
+		authorizeCodeFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,
 		compose.OAuth2RefreshTokenGrantFactory,
 		compose.OpenIDConnectExplicitFactory,
@@ -206,7 +211,9 @@ func (s *Server) routes() {
 	mux := http.NewServeMux()
 	p := IssuerPath
 	mux.HandleFunc("GET "+p+"/.well-known/openid-configuration", s.handleDiscovery)
-	mux.HandleFunc("GET /.well-known/oauth-authorization-server"+p, s.handleDiscovery)
+	if !fault.On("disc-rfc8414-missing") {
+		mux.HandleFunc("GET /.well-known/oauth-authorization-server"+p, s.handleDiscovery)
+	}
 	mux.HandleFunc("GET "+p+"/.well-known/oauth-authorization-server", s.handleDiscovery)
 	mux.HandleFunc("GET "+p+"/jwks", s.handleJWKS)
 	mux.HandleFunc(p+"/authorize", s.handleAuthorize)

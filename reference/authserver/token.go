@@ -9,6 +9,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 	"github.com/oauthtrio/oauthtrio/reference/store"
 )
 
@@ -33,7 +34,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	case grant == "":
 		writeJSONError(w, http.StatusBadRequest, "invalid_request", "The grant_type parameter is missing.")
 		return
-	case !contains(grantTypes, grant):
+	case !contains(grantTypes, grant) && !fault.On("token-unsupported-grant-invalid-request"):
 		// RFC 6749 §5.2; fosite would say invalid_request.
 		writeJSONError(w, http.StatusBadRequest, errUnsupportedGrantType.ErrorField, "The grant type "+grant+" is not supported.")
 		return
@@ -70,7 +71,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := s.provider.NewAccessResponse(ctx, ar)
 	if err != nil {
-		if errors.Is(err, fosite.ErrTokenExpired) {
+		if errors.Is(err, fosite.ErrTokenExpired) && !fault.On("token-expired-code-invalid-request") {
 			// fosite notices an expired code only here and calls it
 			// invalid_request; RFC 6749 §5.2 says invalid_grant.
 			err = fosite.ErrInvalidGrant.WithHint("The authorization code has expired.")
@@ -86,8 +87,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
+	if fault.On("token-expires-in-null") {
+		resp.SetExtra("expires_in", nil)
+	}
+	if !fault.On("token-no-store-missing") {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
+	}
 	s.provider.WriteAccessResponse(ctx, w, ar, resp)
 }
 
@@ -114,7 +120,7 @@ func narrowRefreshScope(ar fosite.AccessRequester) error {
 	}
 	original := ar.GetGrantedScopes()
 	for _, scope := range requested {
-		if !original.Has(scope) {
+		if !original.Has(scope) && !fault.On("refresh-scope-widening") {
 			return fosite.ErrInvalidScope.WithHintf("The scope %q was not granted to this refresh token.", scope)
 		}
 	}
@@ -164,17 +170,25 @@ func (s *Server) grantClientCredentials(r *http.Request, ar fosite.AccessRequest
 		return err
 	}
 	for _, a := range audience {
-		ar.GrantAudience(a)
+		if !fault.On("cc-audience-dropped") {
+			ar.GrantAudience(a)
+		}
 	}
 	id := client.GetID()
 	sess.Subject = id
 	sess.Properties = props
 	sess.AccessTokenClaims.Subject = id
 	sess.AccessTokenClaims.Extra = map[string]any{"client_id": id}
+	if fault.On("cc-client-id-claim-missing") {
+		delete(sess.AccessTokenClaims.Extra, "client_id")
+	}
 	for k, v := range props {
 		sess.AccessTokenClaims.Extra[k] = v
 	}
 	sess.AccessTokenHeader.Extra = map[string]any{"typ": "at+jwt"}
+	if fault.On("cc-typ-jwt") {
+		sess.AccessTokenHeader.Extra["typ"] = "JWT"
+	}
 	return nil
 }
 
@@ -185,9 +199,15 @@ func (s *Server) grantClientCredentials(r *http.Request, ar fosite.AccessRequest
 func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, err error) {
 	e := s.classify(r, "token endpoint", err)
 	if e.ErrorField == fosite.ErrInvalidClient.ErrorField {
-		w.Header().Set("WWW-Authenticate", `Basic realm="`+s.issuer+`", charset="UTF-8"`)
+		if !fault.On("token-401-no-challenge") {
+			w.Header().Set("WWW-Authenticate", `Basic realm="`+s.issuer+`", charset="UTF-8"`)
+		}
 		e = e.WithHint("")
-		writeJSONError(w, http.StatusUnauthorized, e.ErrorField, e.GetDescription())
+		status := http.StatusUnauthorized
+		if fault.On("token-invalid-client-400") {
+			status = http.StatusBadRequest
+		}
+		writeJSONError(w, status, e.ErrorField, e.GetDescription())
 		return
 	}
 	writeRFCError(w, e)
@@ -197,7 +217,7 @@ func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, err err
 // all. RFC 6749 §5.2 calls that invalid_client; fosite says
 // invalid_request.
 func requireClientAuthentication(r *http.Request) error {
-	if r.Header.Get("Authorization") == "" && r.PostForm.Get("client_id") == "" {
+	if r.Header.Get("Authorization") == "" && r.PostForm.Get("client_id") == "" && !fault.On("token-no-client-auth-invalid-request") {
 		return fosite.ErrInvalidClient.WithHint("The request carries no client authentication.")
 	}
 	return nil

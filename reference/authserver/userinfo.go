@@ -7,6 +7,7 @@ import (
 
 	"github.com/ory/fosite"
 
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 	"github.com/oauthtrio/oauthtrio/reference/store"
 )
 
@@ -66,7 +67,7 @@ var claimsSupported = []string{
 // handleUserinfo is the UserInfo endpoint (OIDC Core §5.3), GET or POST.
 func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+	if r.Method != http.MethodGet && (r.Method != http.MethodPost || fault.On("userinfo-post-refused")) {
 		w.Header().Set("Allow", "GET, POST")
 		writeJSONError(w, http.StatusMethodNotAllowed, "invalid_request", "The userinfo endpoint accepts GET and POST.")
 		return
@@ -85,7 +86,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	// fosite falls back to refresh tokens when the token is no access
 	// token; userinfo takes access tokens only (OIDC Core §5.3).
 	use, ar, err := s.provider.IntrospectToken(ctx, token, fosite.AccessToken, NewSession())
-	if err == nil && use != fosite.AccessToken {
+	if err == nil && use != fosite.AccessToken && !fault.On("userinfo-refresh-token-accepted") {
 		err = fosite.ErrRequestUnauthorized
 	}
 	if err != nil {
@@ -112,13 +113,21 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	all := userClaims(user)
 	for _, scope := range ar.GetGrantedScopes() {
+		if scope == "email" && fault.On("userinfo-email-not-released") {
+			continue
+		}
+		if scope == "profile" && fault.On("userinfo-profile-not-released") {
+			continue
+		}
 		for _, name := range scopeClaims[scope] {
 			if v, ok := all[name]; ok {
 				claims[name] = v
 			}
 		}
 	}
-	claims["sub"] = sess.GetSubject()
+	if !fault.On("userinfo-sub-missing") {
+		claims["sub"] = sess.GetSubject()
+	}
 	addCustomClaims(claims, user, ar.GetGrantedScopes())
 	writeJSON(w, http.StatusOK, claims)
 }
@@ -157,6 +166,11 @@ const errTokenTwice = bearerErr("The access token was sent more than once.")
 // bearerError answers per RFC 6750 §3 with a WWW-Authenticate challenge.
 func (s *Server) bearerError(w http.ResponseWriter, status int, code, description string) {
 	description = sanitizeDescription(description)
-	w.Header().Set("WWW-Authenticate", `Bearer realm="`+s.issuer+`", error="`+code+`", error_description="`+description+`"`)
+	if !fault.On("bearer-no-challenge") {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+s.issuer+`", error="`+code+`", error_description="`+description+`"`)
+	}
+	if status == http.StatusUnauthorized && fault.On("userinfo-invalid-token-400") {
+		status = http.StatusBadRequest
+	}
 	writeJSONError(w, status, code, description)
 }

@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 // DefaultMaxBodyBytes bounds request bodies. OAuth requests are form posts
@@ -79,7 +81,9 @@ func SecurityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
-		h.Set("Strict-Transport-Security", "max-age="+strconv.Itoa(hstsMaxAge))
+		if !fault.On("tls-hsts-missing") {
+			h.Set("Strict-Transport-Security", "max-age="+strconv.Itoa(hstsMaxAge))
+		}
 		next.ServeHTTP(w, r)
 	})
 }

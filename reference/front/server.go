@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 // DefaultAddr is where the front listens when Config.Addr is empty. It is a
@@ -188,10 +190,6 @@ func PublicURLDefault(addr string) string {
 	return "https://localhost:" + port
 }
 
-// Handler returns the front's routing and middleware, for serving it
-// through another listener such as httptest.
-func (s *Server) Handler() http.Handler { return s.handler }
-
 // Start listens on the configured address and serves in the background.
 // Once it returns, Addr and URL are final.
 func (s *Server) Start() error {
@@ -241,7 +239,7 @@ func (s *Server) Start() error {
 // and 1.3 only, and TLS 1.2 limited to forward-secret AEAD cipher suites.
 // TLS 1.3 suites are all AEAD and not configurable in Go.
 func TLSConfig(cert tls.Certificate) *tls.Config {
-	return &tls.Config{
+	c := &tls.Config{
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{cert},
 		CipherSuites: []uint16{
@@ -253,6 +251,13 @@ func TLSConfig(cert tls.Certificate) *tls.Config {
 			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 		},
 	}
+	if fault.On("tls-legacy-versions") {
+		c.MinVersion = tls.VersionTLS10
+	}
+	if fault.On("tls-cbc-suites") {
+		c.CipherSuites = append(c.CipherSuites, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA)
+	}
+	return c
 }
 
 // Done is closed when the server has stopped serving, after Shutdown or on

@@ -26,9 +26,9 @@ const (
 	FaultOwnAudience      = "resserver-wrong-audience"    // aud is compared with the issuer, refusing valid tokens
 	FaultExpired          = "resserver-expired"           // exp is not checked
 	FaultNotYetValid      = "resserver-not-yet-valid"     // nbf is not checked
-	FaultAnyScope         = "resserver-any-scope"         // the required scope is not checked
-	FaultIgnoreInactive   = "resserver-ignore-inactive"   // introspection's "active": false is ignored
-	FaultNoChallenge      = "resserver-no-challenge"      // refusals carry no WWW-Authenticate
+	FaultAnyScope         = "rs-scope-unchecked"          // the required scope is not checked
+	FaultIgnoreInactive   = "rs-inactive-accepted"        // introspection's "active": false is ignored
+	FaultNoChallenge      = "rs-no-challenge"             // refusals carry no WWW-Authenticate
 	FaultStatus400        = "resserver-status-400"        // invalid tokens get 400 invalid_request
 )
 

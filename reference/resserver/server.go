@@ -138,7 +138,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if raw == "" {
 		// RFC 6750 §3.1: a request without authentication gets a bare
 		// challenge, no error code and no error body.
-		h.Set("WWW-Authenticate", challenge(s.cfg.Realm, nil))
+		te := (*TokenError)(nil)
+		if fault.On("rs-challenge-error-without-token") {
+			te = invalidToken("no access token", nil)
+		}
+		h.Set("WWW-Authenticate", challenge(s.cfg.Realm, te))
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}

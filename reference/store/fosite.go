@@ -16,6 +16,8 @@ import (
 	"github.com/ory/fosite/handler/pkce"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 // fosite's factories type-assert the storage and panic at start-up when a
@@ -103,6 +105,10 @@ func (s *Store) CreateAuthorizeCodeSession(ctx context.Context, signature string
 // fosite.ErrInvalidatedAuthorizeCode, which fosite needs to revoke the
 // tokens issued for it (RFC 6749 §4.1.2: codes are single-use).
 func (s *Store) GetAuthorizeCodeSession(ctx context.Context, signature string, _ fosite.Session) (fosite.Requester, error) {
+	if fault.On("code-reuse-no-revoke") {
+		// An inactive code reported as unknown: fosite then revokes nothing.
+		return s.getActiveGrant(ctx, "authorize_codes", signature, fosite.ErrNotFound)
+	}
 	return s.getActiveGrant(ctx, "authorize_codes", signature, fosite.ErrInvalidatedAuthorizeCode)
 }
 
@@ -129,6 +135,9 @@ func (s *Store) getActiveGrant(ctx context.Context, table, signature string, ina
 // exchanges of one code only the first succeeds; the second gets
 // fosite.ErrInvalidatedAuthorizeCode and issues nothing.
 func (s *Store) InvalidateAuthorizeCodeSession(ctx context.Context, signature string) error {
+	if fault.On("code-reuse-allowed") {
+		return nil
+	}
 	return s.deactivate(ctx, "authorize_codes", signature, fosite.ErrInvalidatedAuthorizeCode)
 }
 
@@ -225,6 +234,9 @@ func (s *Store) DeleteRefreshTokenSession(ctx context.Context, signature string)
 // refresh rotated it first, this returns fosite.ErrInactiveToken and fosite
 // rolls the losing request back.
 func (s *Store) RotateRefreshToken(ctx context.Context, requestID, refreshSignature string) error {
+	if fault.On("refresh-not-rotated") {
+		return s.RevokeAccessToken(ctx, requestID)
+	}
 	return s.inTx(ctx, func(ctx context.Context) error {
 		res, err := s.q(ctx).ExecContext(ctx,
 			`UPDATE refresh_tokens SET active = 0 WHERE signature = ? AND request_id = ? AND active = 1`,
@@ -253,8 +265,11 @@ func (s *Store) RotateRefreshToken(ctx context.Context, requestID, refreshSignat
 // RevokeRefreshToken deactivates every refresh token of a grant (RFC 7009
 // §2.1). Unknown request IDs are not an error.
 func (s *Store) RevokeRefreshToken(ctx context.Context, requestID string) error {
-	if _, err := s.q(ctx).ExecContext(ctx,
-		`UPDATE refresh_tokens SET active = 0 WHERE request_id = ?`, requestID); err != nil {
+	query := `UPDATE refresh_tokens SET active = 0 WHERE request_id = ?`
+	if fault.On("revoke-refresh-wrong-column") {
+		query = `UPDATE refresh_tokens SET active = 0 WHERE signature = ?`
+	}
+	if _, err := s.q(ctx).ExecContext(ctx, query, requestID); err != nil {
 		return fmt.Errorf("store: revoke refresh token: %w", err)
 	}
 	return nil
@@ -263,11 +278,17 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, requestID string) error 
 // RevokeAccessToken deletes every access token of a grant (RFC 7009 §2.1).
 // Unknown request IDs are not an error.
 func (s *Store) RevokeAccessToken(ctx context.Context, requestID string) error {
+	if fault.On("revoke-access-wrong-column") {
+		return s.deleteGrant(ctx, "access_tokens", "signature", requestID)
+	}
 	return s.deleteGrant(ctx, "access_tokens", "request_id", requestID)
 }
 
 // CreatePKCERequestSession stores the code challenge of a code signature.
 func (s *Store) CreatePKCERequestSession(ctx context.Context, signature string, r fosite.Requester) error {
+	if fault.On("pkce-challenge-not-stored") {
+		return nil
+	}
 	g, err := encodeRequest(r, fosite.AuthorizeCode)
 	if err != nil {
 		return err

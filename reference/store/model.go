@@ -25,6 +25,9 @@ type Client struct {
 	MayIntrospect bool `json:"may_introspect,omitempty"`
 	// RequirePKCE refuses authorization requests without a code_challenge.
 	RequirePKCE bool `json:"require_pkce,omitempty"`
+	// CodeLifespan, when set, replaces the server's authorization code
+	// lifetime for this client's codes.
+	CodeLifespan time.Duration `json:"code_lifespan,omitempty"`
 	// RegistrationAccessTokenHash is set for dynamically registered
 	// clients (RFC 7592); it is a SHA-256 hash, never the token itself.
 	RegistrationAccessTokenHash []byte `json:"registration_access_token_hash,omitempty"`

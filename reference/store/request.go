@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
+
+	"github.com/oauthtrio/oauthtrio/reference/internal/fault"
 )
 
 // secretFormFields are request parameters that are credentials in their own
@@ -62,6 +64,9 @@ func encodeRequest(r fosite.Requester, expiry fosite.TokenType) (grantRow, error
 	}
 	for _, k := range secretFormFields {
 		delete(form, k)
+	}
+	if fault.On("code-redirect-uri-unbound") {
+		delete(form, "redirect_uri")
 	}
 	row := grantRow{
 		requestID:   r.GetID(),

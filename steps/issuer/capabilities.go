@@ -300,7 +300,7 @@ func (c *Capabilities) ApplyConfig(cfg *Config) {
 		_, ok := cfg.Client(r)
 		c.Set("client:"+string(r), ok, "")
 	}
-	for name, r := range map[string]Role{"introspected": cfg.Assign.Introspected, "revoker": cfg.Assign.Revoker} {
+	for name, r := range map[string]Role{"introspected": cfg.Assign.Introspected, "revoker": cfg.Assign.Revoker, "code_expiry": cfg.Assign.CodeExpiry} {
 		_, ok := cfg.Client(r)
 		c.Set("client:"+name, ok, fmt.Sprintf("no %s client is configured, and assign.%s names it", r, name))
 	}

@@ -59,6 +59,11 @@ type Assignments struct {
 	// Revoker is the client that gets a client-credentials token and
 	// revokes it (default service).
 	Revoker Role `yaml:"revoker"`
+	// CodeExpiry is the client whose code the expired-code scenario lets
+	// expire (default web): waits.code_expiry is that client's code
+	// lifetime plus a margin, so an issuer can give one client short-lived
+	// codes without shortening every other flow.
+	CodeExpiry Role `yaml:"code_expiry"`
 }
 
 // assignable are the roles that can get a token from the client
@@ -390,6 +395,9 @@ func (c *Config) ApplyDefaults() {
 	if c.Assign.Revoker == "" {
 		c.Assign.Revoker = RoleService
 	}
+	if c.Assign.CodeExpiry == "" {
+		c.Assign.CodeExpiry = RoleWeb
+	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
 	}
@@ -482,6 +490,9 @@ func (c *Config) Validate() error {
 		if a.role != "" && !slices.Contains(assignable, a.role) {
 			bad(a.field, "%q must be service or introspector (a client of the client credentials grant)", a.role)
 		}
+	}
+	if r := c.Assign.CodeExpiry; r != "" && r != RoleWeb && r != RoleOther {
+		bad("assign.code_expiry", "%q must be web or other (a confidential client of the authorization code flow)", r)
 	}
 	if c.Concurrency < 0 {
 		bad("concurrency", "must be positive")

@@ -96,6 +96,7 @@ func TestConfigValidation(t *testing.T) {
 			"must point at this machine"}},
 		{"user without password", "issuer: https://idp.example.org\nusers: {valid: {username: alice}}", []string{"users.valid.password: is required"}},
 		{"bad resource server", "issuer: https://idp.example.org\nresource_server: {url: api}", []string{"resource_server.url: \"api\" is not an absolute URL"}},
+		{"code expiry by a public client", "issuer: https://idp.example.org\nassign: {code_expiry: public}", []string{"assign.code_expiry: \"public\" must be web or other"}},
 		{"negative timeout", "issuer: https://idp.example.org\ntimeouts: {http: -1s}", []string{"timeouts.http: must be positive"}},
 		{"bad duration", "issuer: https://idp.example.org\ntimeouts: {http: soon}", []string{"timeouts.http (line 2): cannot read `soon` as a duration"}},
 		{"unknown nested key", "issuer: https://idp.example.org\nclients:\n  web:\n    id: a\n    auth_metod: none\n", []string{

@@ -44,9 +44,22 @@ const (
 	clientSecret   = "conformance-secret"
 )
 
-// codeLifespan is the reference's code lifetime during a run: short enough
-// for the expired-code scenario to wait it out.
-const codeLifespan = 15 * time.Second
+// The reference's code lifetimes during a run. Every flow gets ten minutes,
+// as IRIS is set up for slow browsers, so that a loaded machine cannot make
+// a code expire between the consent and its exchange; only the client the
+// expired-code scenario uses (assign.code_expiry) gets codes short enough
+// to wait out.
+const (
+	codeLifespan         = 10 * time.Minute
+	expiringCodeLifespan = 5 * time.Second
+)
+
+// Timeouts of the launched reference when Options leave them zero: three
+// times the defaults for a remote issuer.
+const (
+	localBrowserTimeout = 3 * issuer.DefaultBrowserTimeout
+	localHTTPTimeout    = 3 * issuer.DefaultHTTPTimeout
+)
 
 // Instance is a running reference trio and its target configuration.
 type Instance struct {
@@ -100,7 +113,17 @@ func Start(ctx context.Context, opts Options) (_ *Instance, err error) {
 			return nil, err
 		}
 	}
-	cfg, err := describe(t, opts.Timeouts, redirect, all, tc.AuthServer.AuthorizeCodeLifespan)
+	timeouts := opts.Timeouts
+	// The reference runs on the machine that runs the browser, so a loaded
+	// machine slows both at once; the timeouts only bound a hang and must
+	// not turn a slow run into failures.
+	if timeouts.Browser == 0 {
+		timeouts.Browser = localBrowserTimeout
+	}
+	if timeouts.HTTP == 0 {
+		timeouts.HTTP = localHTTPTimeout
+	}
+	cfg, err := describe(t, timeouts, redirect, all)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +178,9 @@ func registerSuiteClients(ctx context.Context, t *trio.Trio, cost int, redirect 
 		}
 		return c
 	}
-	for _, c := range []*store.Client{newClient(webClientID, false), newClient(otherClientID, false), newClient(publicClientID, true)} {
+	other := newClient(otherClientID, false)
+	other.CodeLifespan = expiringCodeLifespan
+	for _, c := range []*store.Client{newClient(webClientID, false), other, newClient(publicClientID, true)} {
 		if err := t.Store.UpsertClient(ctx, c); err != nil {
 			return fmt.Errorf("registering the suite's client %s: %w", c.ID, err)
 		}
@@ -165,7 +190,7 @@ func registerSuiteClients(ctx context.Context, t *trio.Trio, cost int, redirect 
 
 // describe is the target configuration of the running trio. The service
 // and introspector roles are the trio's own fixture clients.
-func describe(t *trio.Trio, timeouts issuer.Timeouts, redirect string, scopes issuer.Scopes, codeLifespan time.Duration) (*issuer.Config, error) {
+func describe(t *trio.Trio, timeouts issuer.Timeouts, redirect string, scopes issuer.Scopes) (*issuer.Config, error) {
 	service, ok := t.Fixtures.ClientFor(fixture.RoleService)
 	if !ok {
 		return nil, fmt.Errorf("the reference's fixtures name no client with role: %s", fixture.RoleService)
@@ -197,7 +222,8 @@ func describe(t *trio.Trio, timeouts issuer.Timeouts, redirect string, scopes is
 		},
 		Profile:        "reference",
 		Timeouts:       timeouts,
-		Waits:          issuer.Waits{CodeReuse: time.Second, CodeExpiry: codeLifespan + time.Second},
+		Waits:          issuer.Waits{CodeReuse: time.Second, CodeExpiry: expiringCodeLifespan + time.Second},
+		Assign:         issuer.Assignments{CodeExpiry: issuer.RoleOther},
 		ResourceServer: &issuer.ResourceServer{URL: t.URL() + "/resserver/protected-resources/", Scope: "my/scope"},
 		ClientApp:      &issuer.ClientApp{URL: t.URL() + "/client/application/", RedirectURI: t.URL() + "/client/application/callback"},
 		Workshop:       true,
