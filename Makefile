@@ -57,10 +57,12 @@ test: vet
 # deliberate bug in it (steps/selftest/faults.go), SELFTEST_PARALLEL runs at
 # a time. Writes the kill table to $(REPORT)/selftest/kill-table.md and
 # .json and prints the kill rate last. Not part of "make test".
+# SELFTEST_FAULTS (comma separated) runs only those faults.
 SELFTEST_PARALLEL ?= 3
+SELFTEST_FAULTS ?=
 selftest:
 	@rm -rf $(REPORT)/selftest
-	OAUTHTRIO_SELFTEST=1 OAUTHTRIO_SELFTEST_PARALLEL=$(SELFTEST_PARALLEL) OAUTHTRIO_SELFTEST_REPORT=$(CURDIR)/$(REPORT)/selftest \
+	OAUTHTRIO_SELFTEST=1 OAUTHTRIO_SELFTEST_PARALLEL=$(SELFTEST_PARALLEL) OAUTHTRIO_SELFTEST_FAULTS=$(SELFTEST_FAULTS) OAUTHTRIO_SELFTEST_REPORT=$(CURDIR)/$(REPORT)/selftest \
 		$(GO) test -count=1 -run '^TestSelfTest$$' -v -timeout 90m ./steps/selftest/
 	@echo "kill table: $(REPORT)/selftest/kill-table.md"
 	@cat $(REPORT)/selftest/kill-rate.txt
