@@ -485,3 +485,11 @@ func TestDialogsAreAcceptedAndKept(t *testing.T) {
 	require.Eventually(t, func() bool { return len(s.Dialogs()) > 0 }, 5*time.Second, 50*time.Millisecond)
 	assert.Equal(t, []string{"Please enter a password"}, s.Dialogs())
 }
+
+// A wait that starts after its deadline says so, not "timed out after -5ms".
+func TestPollUntilWithoutTimeLeft(t *testing.T) {
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-5*time.Millisecond))
+	defer cancel()
+	err := pollUntil(ctx, "the login page", deadlineLeft(ctx), func(context.Context) (bool, error) { return false, nil })
+	require.EqualError(t, err, "browser: no time was left to wait for the login page")
+}

@@ -158,6 +158,10 @@ func pollUntil(ctx context.Context, what string, timeout time.Duration, check fu
 		select {
 		case <-ctx.Done():
 			msg := fmt.Sprintf("browser: timed out after %s waiting for %s", timeout, what)
+			if timeout <= 0 {
+				// The step's deadline had passed before this wait began.
+				msg = fmt.Sprintf("browser: no time was left to wait for %s", what)
+			}
 			if lastErr != nil {
 				return fmt.Errorf("%s: %w", msg, lastErr)
 			}
