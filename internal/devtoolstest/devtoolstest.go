@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,18 +45,27 @@ func Start(t *testing.T) *Browser {
 	if err != nil {
 		t.Skip(err)
 	}
-	dir := t.TempDir()
+	// Not t.TempDir: Chromium's helper processes may still be writing to
+	// the profile for a moment after the browser is killed, and a failed
+	// RemoveAll would fail the test.
+	dir, err := os.MkdirTemp("", "devtoolstest-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir="+dir, "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank")
+	// Its own process group, so that the cleanup stops the helpers too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
+		removeProfile(t, dir)
 	})
 
 	// Chromium writes the port and the websocket path once it listens.
@@ -121,4 +131,17 @@ func (b *Browser) Visited() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Clone(b.visited)
+}
+
+// removeProfile removes Chromium's profile, trying again while processes
+// that outlived the browser finish writing to it.
+func removeProfile(t *testing.T, dir string) {
+	var err error
+	for range 50 {
+		if err = os.RemoveAll(dir); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("leaving Chromium's profile %s: %v", dir, err)
 }
