@@ -58,7 +58,7 @@ test: vet
 # a time. Writes the kill table to $(REPORT)/selftest/kill-table.md and
 # .json and prints the kill rate last. Not part of "make test".
 # SELFTEST_FAULTS (comma separated) runs only those faults.
-SELFTEST_PARALLEL ?= 3
+SELFTEST_PARALLEL ?= 1
 SELFTEST_FAULTS ?=
 selftest:
 	@rm -rf $(REPORT)/selftest
