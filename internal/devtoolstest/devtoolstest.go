@@ -4,6 +4,8 @@ package devtoolstest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,12 +47,32 @@ func Start(t *testing.T) *Browser {
 	if err != nil {
 		t.Skip(err)
 	}
+	// A Chromium that exits before it listens (it happens on a loaded
+	// machine) is started once more, as browser.Start does.
+	var port, path string
+	for attempt := 1; attempt <= 2; attempt++ {
+		if port, path, err = launch(t, exe); err == nil {
+			break
+		}
+		t.Logf("Chromium with a DevTools port, attempt %d: %v", attempt, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Browser{HTTP: "http://127.0.0.1:" + port, WebSocket: "ws://127.0.0.1:" + port + path}
+	b.watch(t)
+	return b
+}
+
+// launch starts Chromium with a fresh profile and returns the DevTools port
+// and websocket path it wrote; Chromium stops with the test.
+func launch(t *testing.T, exe string) (port, path string, err error) {
 	// Not t.TempDir: Chromium's helper processes may still be writing to
 	// the profile for a moment after the browser is killed, and a failed
 	// RemoveAll would fail the test.
 	dir, err := os.MkdirTemp("", "devtoolstest-")
 	if err != nil {
-		t.Fatal(err)
+		return "", "", err
 	}
 	cmd := exec.Command(exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -58,38 +80,40 @@ func Start(t *testing.T) *Browser {
 	// Its own process group, so that the cleanup stops the helpers too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		removeProfile(t, dir)
+		return "", "", err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// done is closed once Chromium has exited; waitErr is then its status.
+	done := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(done)
+	}()
 	t.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
+		<-done
 		removeProfile(t, dir)
 	})
 
 	// Chromium writes the port and the websocket path once it listens.
-	var port, path string
-	for deadline := time.Now().Add(time.Minute); port == "" || path == ""; {
+	deadline := time.Now().Add(time.Minute)
+	for {
 		if data, err := os.ReadFile(filepath.Join(dir, "DevToolsActivePort")); err == nil {
 			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 			if len(lines) == 2 {
-				port, path = strings.TrimSpace(lines[0]), strings.TrimSpace(lines[1])
-				break
+				return strings.TrimSpace(lines[0]), strings.TrimSpace(lines[1]), nil
 			}
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("Chromium exited before it listened: %v", err)
+		case <-done:
+			return "", "", fmt.Errorf("Chromium exited before it listened: %v", waitErr)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("Chromium wrote no DevToolsActivePort within a minute")
+			return "", "", errors.New("Chromium wrote no DevToolsActivePort within a minute")
 		}
 	}
-	b := &Browser{HTTP: "http://127.0.0.1:" + port, WebSocket: "ws://127.0.0.1:" + port + path}
-	b.watch(t)
-	return b
 }
 
 // watch records the URL of every page target the browser opens or moves.
