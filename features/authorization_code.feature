@@ -280,6 +280,25 @@ Feature: Authorization code flow with OpenID Connect (IRIS flow a)
     And the user logs in and approves the request
     Then the authorization response has a "code", or the browser shows an error
 
+  # OIDC Core §6.3.3: a parameter both in the request object and in the
+  # query takes the object's value, whether the object came by value (§6.1)
+  # or by reference (§6.2). Only the object's redirect_uri is unregistered:
+  # a provider that used the query's instead would send a code there.
+  @negative @OIDCC-6.1 @OIDCC-6.2 @RFC6749-3.1.2.4
+  Scenario Outline: An unregistered redirect URI in a request object <how> is refused, though the query's is registered
+    Given the provider says it takes unsigned request objects <how>
+    When the client sends an authorization request with scope "openid"
+    And the request's redirect_uri is changed by "an extra path"
+    And the request carries its parameters in an unsigned request object <how>
+    And the query names the registered redirect URI again
+    And the browser opens the authorization request
+    Then the authorization fails with one of "invalid_request", "invalid_request_object", "invalid_request_uri" or an error page
+
+    Examples:
+      | how          |
+      | by value     |
+      | by reference |
+
   @OIDCC-6.1 @OIDCC-6.2 @oidf:oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported
   Scenario: An unsigned request object is processed or refused as unsupported
     Given the provider accepts unsigned request objects, if it supports request objects

@@ -47,6 +47,22 @@ Feature: Login and consent outcomes
     And the client exchanges the code if it got one
     Then a refresh token was issued only if the consent page was shown
 
+  # OIDC Core §3.1.2.1: with prompt=none the provider shows no page and
+  # answers with an error when the client lacks the user's consent. The
+  # client is a new one, which no one has consented to, and the user has
+  # just refused it on the consent page, so a code, or the consent page
+  # again, would be a consent nobody gave.
+  @negative @needs:registration @needs:dynamic_registration @needs:prompt_none @OIDCC-3.1.2.1 @OIDCC-3.1.2.6
+  Scenario: prompt=none after the user refused consent returns an error, never a code
+    Given the suite registers a copy of the client with "client_name" set to "oauthtrio consent refused"
+    When the client sends an authorization request with scope "openid"
+    And the user logs in and denies the request
+    And the client sends an authorization request with scope "openid"
+    And the request has "prompt" set to "none"
+    And the browser opens the authorization request
+    Then the authorization response has error one of "consent_required", "interaction_required", "login_required", "account_selection_required"
+    And the authorization response has no "code"
+
   # RFC 6749 §10.12: a login form posted from another site, with the
   # values a page of that site could know, must not sign the user in.
   @negative @needs:user:valid @RFC6749-10.12

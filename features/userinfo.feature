@@ -118,6 +118,17 @@ Feature: UserInfo
     Then the response status is one of 400, 401, 403
     And the response header "WWW-Authenticate" starts with "Bearer"
 
+  # RFC 6749 §1.5: a refresh token is sent to the authorization server
+  # only, never to a resource; UserInfo takes access tokens (OIDC Core §5.3)
+  # and answers anything else as an invalid token (RFC 6750 §3.1).
+  @negative @needs:refresh_token @needs:offline_access @OIDCC-5.3.3 @RFC6750-3
+  Scenario: UserInfo refuses a refresh token presented as the access token
+    Given the web client
+    And the user has authorized the client with scope "openid offline_access"
+    When the client calls userinfo with the refresh token in place of the access token
+    Then the response status is one of 400, 401, 403
+    And the response header "WWW-Authenticate" starts with "Bearer"
+
   # OIDC Core §5.4: the scopes decide which claims are released; openid
   # alone asks for the subject only.
   @should @negative @needs:scope:email @OIDCC-5.4

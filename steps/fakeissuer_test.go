@@ -49,6 +49,10 @@ type behaviour struct {
 	pkceAtToken bool
 	// requestObjectErrorPage answers any request object with the error page.
 	requestObjectErrorPage bool
+	// requestObjects reads an unsigned request object passed by value and
+	// lets its parameters win over the query's (OIDC Core §6.3.3); without
+	// it the request parameter is ignored.
+	requestObjects bool
 	// loopbackAnyPort accepts any port on a loopback redirect URI, for
 	// every client (a violation for a web client).
 	loopbackAnyPort bool
@@ -212,6 +216,12 @@ func (f *fakeIssuer) redirectOK(clientID, uri string) bool {
 func (f *fakeIssuer) authorize(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	q := r.Form
+	if f.b.requestObjects && q.Has("request") {
+		if err := mergeRequestObject(q, q.Get("request")); err != nil {
+			f.errorPage(w, "invalid_request_object: "+err.Error())
+			return
+		}
+	}
 	if _, ok := f.uris[q.Get("client_id")]; !ok || !f.redirectOK(q.Get("client_id"), q.Get("redirect_uri")) {
 		f.errorPage(w, "unknown client or redirect_uri")
 		return
@@ -272,6 +282,30 @@ func (f *fakeIssuer) consentOrCode(w http.ResponseWriter, r *http.Request, q url
 <input type="hidden" name="req" value="`+encodeReq(q)+`"><input type="hidden" name="csrf" value="`+token+`">
 <button id="consent-approve" name="decision" value="approve">Allow</button>
 <button id="consent-deny" name="decision" value="deny">Deny</button></form>`)
+}
+
+// mergeRequestObject sets the parameters of an unsigned request object
+// over the query's.
+func mergeRequestObject(q url.Values, object string) error {
+	parts := strings.Split(object, ".")
+	if len(parts) != 3 {
+		return fmt.Errorf("%d parts, expected 3", len(parts))
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return err
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return err
+	}
+	for k, v := range claims {
+		if s, ok := v.(string); ok && k != "iss" && k != "aud" {
+			q.Set(k, s)
+		}
+	}
+	q.Del("request")
+	return nil
 }
 
 // glewlwydPage is Glewlwyd's login.html as its profile reads it: the

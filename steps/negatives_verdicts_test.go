@@ -57,3 +57,35 @@ func TestVerdictFormCSRF(t *testing.T) {
 		})
 	}
 }
+
+// TestVerdictRequestObjectWins: OIDC Core §6.3.3, a parameter in both the
+// request object and the query takes the object's value. A provider that
+// says it takes request objects but uses the query's registered redirect
+// URI over the object's unregistered one fails; one that reads the object
+// refuses the request. The provider here never fetches a request_uri.
+func TestVerdictRequestObjectWins(t *testing.T) {
+	needChromium(t)
+	const (
+		outline     = "An unregistered redirect URI in a request object <how> is refused, though the query's is registered"
+		byValue     = "An unregistered redirect URI in a request object by value is refused, though the query's is registered"
+		byReference = "An unregistered redirect URI in a request object by reference is refused, though the query's is registered"
+	)
+	meta := map[string]any{
+		"request_parameter_supported":                 true,
+		"request_uri_parameter_supported":             true,
+		"request_object_signing_alg_values_supported": []string{"none"},
+	}
+	for _, tt := range []struct {
+		name string
+		b    behaviour
+		want map[string]report.Status
+	}{
+		{"object ignored", behaviour{meta: meta}, map[string]report.Status{byValue: failed, byReference: failed}},
+		{"object read", behaviour{meta: meta, requestObjects: true}, map[string]report.Status{byValue: passed, byReference: failed}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, cfg := fakeTarget(t, tt.b, "https", nil)
+			expectStatus(t, runScenarios(t, cfg, outline), tt.want)
+		})
+	}
+}

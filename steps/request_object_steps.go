@@ -14,9 +14,45 @@ import (
 func (s *scenario) registerRequestObjectSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the request carries its parameters in an unsigned request object$`, s.requestByValue)
 	sc.Step(`^the request carries its parameters by reference in a request_uri$`, s.requestByReference)
+	sc.Step(`^the request carries its parameters in an unsigned request object (by value|by reference)$`, s.requestObjectBy)
 	sc.Step(`^the response is expected at the registered redirect URI$`, s.expectAtRegisteredURI)
 	sc.Step(`^the provider accepts unsigned request objects, if it supports request objects$`, s.unsignedRequestObjectsPremise)
 	sc.Step(`^the provider accepts unregistered request_uri values, if it supports request_uri$`, s.requestURIPremise)
+	sc.Step(`^the provider says it takes unsigned request objects (by value|by reference)$`, s.takesRequestObjects)
+	sc.Step(`^the query names the registered redirect URI again$`, s.queryRedirectRegistered)
+}
+
+// takesRequestObjects is the premise of the negative scenarios: the
+// provider must say it supports the way the object is passed, as a
+// provider without it may ignore the parameter and use the query alone.
+// For request_uri the premise is an explicit true, not the default of
+// OIDC Discovery §3, for the same reason.
+func (s *scenario) takesRequestObjects(how string) error {
+	m := s.run.meta
+	if how == "by value" && !m.RequestParameterSupported {
+		return s.notApplicable("the issuer's discovery document does not set request_parameter_supported to true (OIDC Discovery §3)")
+	}
+	if how == "by reference" {
+		if m.RequestURIParameterSupported == nil || !*m.RequestURIParameterSupported {
+			return s.notApplicable("the issuer's discovery document does not set request_uri_parameter_supported to true (OIDC Discovery §3)")
+		}
+		if m.RequireRequestURIRegistration {
+			return s.notApplicable("the issuer's discovery document sets require_request_uri_registration, and the suite's request URIs are not registered for the client")
+		}
+	}
+	return s.needUnsignedRequestObjects()
+}
+
+// queryRedirectRegistered puts the registered redirect URI back in the
+// query after a request object took a changed one, so that only the
+// object's value is wrong.
+func (s *scenario) queryRedirectRegistered() error {
+	a, err := s.request()
+	if err != nil {
+		return err
+	}
+	a.params.Set("redirect_uri", s.client.RedirectURI)
+	return nil
 }
 
 // unsignedRequestObjectsPremise: the suite's request objects are unsigned
@@ -93,6 +129,13 @@ func (s *scenario) requestByValue() error {
 	}
 	s.auth.params.Set("request", obj)
 	return nil
+}
+
+func (s *scenario) requestObjectBy(how string) error {
+	if how == "by value" {
+		return s.requestByValue()
+	}
+	return s.requestByReference()
 }
 
 func (s *scenario) requestByReference() error {

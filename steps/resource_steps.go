@@ -42,6 +42,7 @@ func (s *scenario) registerResourceSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the WWW-Authenticate challenge has no error$`, s.challengeHasNoError)
 	sc.Step(`^the provider revoked it$`, s.providerRevoked)
 	sc.Step(`^the client calls userinfo with the access token altered in its signature$`, s.userinfoWithTamperedToken)
+	sc.Step(`^the client calls userinfo with the refresh token in place of the access token$`, s.userinfoWithRefreshToken)
 	sc.Step(`^the suite introspects the access token without authentication$`, s.introspectAccessTokenUnauthenticated)
 	sc.Step(`^the response does not say the token is active$`, s.responseNotActive)
 	sc.Step(`^the introspector introspects the token "([^"]*)" with a wrong secret$`, s.introspectWithWrongSecret)
@@ -354,6 +355,19 @@ func (s *scenario) userinfoWithTamperedToken() error {
 		return s.notApplicable("the access token is not a JWS, so it has no signature to alter")
 	}
 	return s.userinfoWithToken(forged)
+}
+
+// userinfoWithRefreshToken presents the refresh token as a bearer token: it
+// grants new access tokens at the token endpoint, never access itself
+// (RFC 6749 §1.5: refresh tokens are never sent to resource servers).
+func (s *scenario) userinfoWithRefreshToken() error {
+	if err := s.needTokens(); err != nil {
+		return err
+	}
+	if s.tokens.refresh == "" {
+		return s.notApplicable("the token response has no refresh token")
+	}
+	return s.userinfoWithToken(s.tokens.refresh)
 }
 
 // providerRevoked makes the revocation of an access token a premise: RFC

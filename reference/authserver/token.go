@@ -217,7 +217,7 @@ func (s *Server) writeTokenError(w http.ResponseWriter, r *http.Request, err err
 // all. RFC 6749 §5.2 calls that invalid_client; fosite says
 // invalid_request.
 func requireClientAuthentication(r *http.Request) error {
-	if r.Header.Get("Authorization") == "" && r.PostForm.Get("client_id") == "" && !fault.On("token-no-client-auth-invalid-request") {
+	if r.Header.Get("Authorization") == "" && r.PostForm.Get("client_id") == "" {
 		return fosite.ErrInvalidClient.WithHint("The request carries no client authentication.")
 	}
 	return nil

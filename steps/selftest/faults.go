@@ -49,7 +49,7 @@ var Faults = []Fault{
 	// Login and consent forms.
 	{"consent-skipped", "login and consent", "the consent page is never shown: every client is approved silently", "RFC6749-10.12", MUST, ""},
 	{"consent-deny-ignored", "login and consent", "denying consent approves the request", "RFC6749-4.1.2.1", MUST, ""},
-	{"consent-prompt-none-ignored", "login and consent", "prompt=none without consent issues a code instead of consent_required", "OIDCC-3.1.2.6", MUST, ""},
+	{"consent-prompt-none-ignored", "login and consent", "prompt=none without consent shows the consent page instead of answering consent_required", "OIDCC-3.1.2.6", MUST, ""},
 	{"login-csrf-unchecked", "login and consent", "the login and consent forms accept posts without their CSRF token or from another browser", "RFC6749-10.12", MUST, ""},
 	{"login-any-password", "login and consent", "a known user logs in with any password", "RFC6749-4.1", MUST, ""},
 	{"page-framable", "login and consent", "the login and consent pages may be framed (no frame-ancestors, no X-Frame-Options)", "RFC9700-4.16", SHOULD, ""},
@@ -77,7 +77,6 @@ var Faults = []Fault{
 	{"client-secret-unchecked", "client authentication", "the client secret is not compared: any secret authenticates", "RFC6749-2.3.1", MUST, ""},
 	{"token-401-no-challenge", "client authentication", "a failed client authentication is a 401 without WWW-Authenticate", "RFC6749-5.2", MUST, ""},
 	{"token-invalid-client-400", "client authentication", "a failed Basic client authentication is answered 400 instead of 401", "RFC6749-5.2", MUST, ""},
-	{"token-no-client-auth-invalid-request", "client authentication", "a request without any client authentication is answered invalid_request instead of invalid_client", "RFC6749-5.2", MUST, ""},
 
 	// PKCE.
 	{"pkce-challenge-not-stored", "PKCE", "the code_challenge is not stored, so a code is redeemed without its verifier (PKCE downgrade)", "RFC7636-4.6", MUST, "RFC 9700 §4.8; kanidm/kanidm#1097, thephpleague/oauth2-server#1323"},
