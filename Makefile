@@ -62,7 +62,7 @@ SELFTEST_PARALLEL ?= 1
 SELFTEST_FAULTS ?=
 selftest:
 	@rm -rf $(REPORT)/selftest
-	OAUTHTRIO_SELFTEST=1 OAUTHTRIO_SELFTEST_PARALLEL=$(SELFTEST_PARALLEL) OAUTHTRIO_SELFTEST_FAULTS=$(SELFTEST_FAULTS) OAUTHTRIO_SELFTEST_REPORT=$(CURDIR)/$(REPORT)/selftest \
+	OAUTHTRIO_SELFTEST=1 OAUTHTRIO_SELFTEST_PARALLEL=$(SELFTEST_PARALLEL) OAUTHTRIO_SELFTEST_FAULTS=$(SELFTEST_FAULTS) OAUTHTRIO_SELFTEST_REPORT=$(abspath $(REPORT))/selftest \
 		$(GO) test -count=1 -run '^TestSelfTest$$' -v -timeout 90m ./steps/selftest/
 	@echo "kill table: $(REPORT)/selftest/kill-table.md"
 	@cat $(REPORT)/selftest/kill-rate.txt
@@ -71,7 +71,7 @@ selftest:
 # stress-ng --cpu 8 (RUNS and STRESS_CPU change them); fails when any run
 # failed or warned.
 flakecheck:
-	FLAKECHECK_REPORT=$(CURDIR)/$(REPORT)/flakecheck GO=$(GO) steps/selftest/flakecheck.sh
+	FLAKECHECK_REPORT=$(abspath $(REPORT))/flakecheck GO=$(GO) steps/selftest/flakecheck.sh
 
 # The whole suite against node-oidc-provider (testdata/peers/node-oidc-provider),
 # a certified OpenID provider, on free loopback ports. "make test" runs it
@@ -130,4 +130,4 @@ fuzz:
 # (README "Testing a real IRIS"); skips when no Docker engine answers.
 # OAUTHTRIO_IRIS_IMAGE and OAUTHTRIO_WEBGATEWAY_IMAGE pick the images.
 test-iris:
-	OAUTHTRIO_REPORT_DIR=$(CURDIR)/$(REPORT)/iris $(GO) test -run TestIRISContainer -count=1 -v -timeout 40m ./steps/launch/iris/
+	OAUTHTRIO_REPORT_DIR=$(abspath $(REPORT))/iris $(GO) test -run TestIRISContainer -count=1 -v -timeout 40m ./steps/launch/iris/

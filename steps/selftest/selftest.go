@@ -4,7 +4,9 @@
 // with the bug switched on through $OAUTHTRIO_FAULTS, and tells which
 // scenarios caught which bug. A MUST fault counts as caught only by a
 // scenario that failed where the baseline did not; a SHOULD fault only by
-// a warning the baseline did not have.
+// a warning the baseline did not have. Each such scenario is run again,
+// alone with the fault, and counts only if it says the same: a failure
+// that a loaded machine caused once does not come back on demand.
 package selftest
 
 import (
@@ -16,7 +18,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +44,9 @@ type Options struct {
 	RunTimeout time.Duration
 	// Progress receives a line per finished run; nil discards them.
 	Progress io.Writer
+	// NoConfirm skips the second run of the scenarios that caught a
+	// fault, so a single failure counts.
+	NoConfirm bool
 }
 
 // Outcome is what the suite said about one fault.
@@ -52,6 +59,9 @@ type Outcome struct {
 	// warnings for a MUST fault, new failures for a SHOULD fault. They do
 	// not count as catches.
 	OtherLevel []string `json:"other_level,omitempty"`
+	// Unconfirmed lists the scenarios that caught the fault in the whole
+	// run but not when run again alone with it; they do not count.
+	Unconfirmed []string `json:"unconfirmed,omitempty"`
 	// Error is why the run did not give a verdict (a set-up error, a
 	// timeout); such a fault counts as missed.
 	Error    string        `json:"error,omitempty"`
@@ -123,12 +133,16 @@ func Run(ctx context.Context, opts Options, faults []Fault) (*Result, error) {
 			o := Outcome{Fault: f}
 			began := time.Now()
 			run, err := runSuite(ctx, opts, f.Name, f.Name)
-			o.Duration = time.Since(began)
+			if err == nil {
+				o.CaughtBy, o.OtherLevel = judge(f.Level, base, run)
+				if len(o.CaughtBy) > 0 && !opts.NoConfirm {
+					o.CaughtBy, o.Unconfirmed, err = confirm(ctx, opts, f, o.CaughtBy, run)
+				}
+			}
 			if err != nil {
 				o.Error = err.Error()
-			} else {
-				o.CaughtBy, o.OtherLevel = judge(f.Level, base, run)
 			}
+			o.Duration = time.Since(began)
 			res.Outcomes[i] = o
 			mu.Lock()
 			done++
@@ -169,10 +183,34 @@ func judge(level Level, base, run *suiteRun) (caught, other []string) {
 	return caught, other
 }
 
+// confirm runs the scenarios that caught f again, alone, with f switched
+// on, and splits them into those that said the same again and those that
+// did not.
+func confirm(ctx context.Context, opts Options, f Fault, keys []string, first *suiteRun) (same, differ []string, err error) {
+	names := make([]string, 0, len(keys))
+	for _, k := range keys {
+		names = append(names, "^"+regexp.QuoteMeta(first.name[k])+"$")
+	}
+	again, err := runSuite(ctx, opts, f.Name+"-confirm", f.Name, "--name", strings.Join(slices.Compact(slices.Sorted(slices.Values(names))), "|"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("confirmation run: %w", err)
+	}
+	for _, k := range keys {
+		if again.status[k] == first.status[k] {
+			same = append(same, k)
+		} else {
+			differ = append(differ, k)
+		}
+	}
+	return same, differ, nil
+}
+
 // suiteRun is one `oauthtrio check`: each scenario's status, keyed by
 // feature and scenario name.
 type suiteRun struct {
-	status   map[string]report.Status
+	status map[string]report.Status
+	// name is each key's scenario name, as --name selects it.
+	name     map[string]string
 	order    []string
 	duration time.Duration
 }
@@ -187,16 +225,17 @@ func (r *suiteRun) with(st report.Status) []string {
 	return keys
 }
 
-// runSuite runs the whole suite against the reference with faults switched
-// on and reads the verdicts from its JUnit report.
-func runSuite(ctx context.Context, opts Options, name, faults string) (*suiteRun, error) {
+// runSuite runs the whole suite, or what extra check flags select, against
+// the reference with faults switched on and reads the verdicts from its
+// JUnit report.
+func runSuite(ctx context.Context, opts Options, name, faults string, extra ...string) (*suiteRun, error) {
 	dir := filepath.Join(opts.ReportDir, "runs", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.RunTimeout)
 	defer cancel()
-	args := []string{"check", "--report", dir, "--quiet"}
+	args := append([]string{"check", "--report", dir, "--quiet"}, extra...)
 	if opts.Concurrency > 0 {
 		args = append(args, "--concurrency", fmt.Sprint(opts.Concurrency))
 	}
@@ -250,7 +289,7 @@ func readJUnit(path string) (*suiteRun, error) {
 	if err := xml.Unmarshal(b, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	run := &suiteRun{status: map[string]report.Status{}}
+	run := &suiteRun{status: map[string]report.Status{}, name: map[string]string{}}
 	for _, s := range doc.Suites {
 		for _, c := range s.Cases {
 			key := c.Classname + ": " + c.Name
@@ -262,6 +301,7 @@ func readJUnit(path string) (*suiteRun, error) {
 					run.status[key] = report.Status(p.Value)
 				}
 			}
+			run.name[key] = c.Name
 			run.order = append(run.order, key)
 		}
 	}
