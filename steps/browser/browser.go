@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -45,10 +46,11 @@ type Options struct {
 	ArtifactsDir string
 	// ActionTimeout bounds each action; zero means DefaultActionTimeout.
 	ActionTimeout time.Duration
-	// Warm is how many fresh sessions are kept open ahead of NewSession
-	// (normally the run's concurrency), so that a scenario does not wait
-	// for Chromium to create a browser context and its renderer. Each
-	// session is still used once: a warm one has never loaded a page.
+	// Warm is how many sessions are kept ready for NewSession (normally
+	// the run's concurrency): opened ahead of use at the start, then each
+	// session a scenario ends, wiped (Session.reset) and handed to the
+	// next. A new tab costs Chromium a renderer process, about half a
+	// CPU-second; a wiped one costs a few DevTools calls.
 	Warm int
 }
 
@@ -61,10 +63,12 @@ type Browser struct {
 	browserCtx    context.Context
 	browserCancel context.CancelFunc
 
-	// warm holds sessions opened ahead of use; refills counts the
-	// openings under way, which Close waits for.
+	// warm holds sessions ready for use; refills counts the openings and
+	// wipes under way, which Close waits for; closing stops sessions from
+	// going back to warm.
 	warm    chan *warmSession
 	refills sync.WaitGroup
+	closing atomic.Bool
 }
 
 // warmSession is a session opened ahead of use, with what ends it.
@@ -150,6 +154,12 @@ func launch(ctx context.Context, opts Options) (*Browser, error) {
 		// which this flag replaces.
 		chromedp.Flag("disable-site-isolation-trials", true),
 		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,IsolateOrigins,site-per-process"),
+		// A navigation the suite starts (Page.navigate) to another site
+		// would otherwise get a renderer process of its own, and starting
+		// one costs Chromium about half a CPU-second; at the limit Chromium
+		// reuses the browser context's process instead. Processes are never
+		// shared between browser contexts, so sessions stay apart.
+		chromedp.Flag("renderer-process-limit", "1"),
 		chromedp.WindowSize(1280, 900),
 	)
 	if len(opts.TrustSPKI) > 0 {
@@ -224,6 +234,7 @@ func (b *Browser) Close() error {
 	if b == nil {
 		return nil
 	}
+	b.closing.Store(true)
 	b.closeWarm()
 	done := make(chan struct{})
 	go func() {
@@ -275,15 +286,16 @@ func (b *Browser) closeWarm() {
 	}
 }
 
-// NewSession returns an isolated browser context with one tab that has
-// loaded nothing yet, from the warm pool when one is ready. It ends when
-// the returned cancel func is called or ctx is done, whichever comes first.
+// NewSession returns an isolated browser context with one tab, in the
+// state of a new one (no cookies, no site data, no history), from the warm
+// pool when one is ready. The returned func ends the session: it goes back
+// to the pool wiped, or is closed. When ctx is done first, the session is
+// closed, as its tab may be in the middle of something.
 func (b *Browser) NewSession(ctx context.Context) (*Session, context.CancelFunc, error) {
 	var s *Session
 	var tabCancel context.CancelFunc
 	select {
 	case w := <-b.warm:
-		b.refill()
 		s, tabCancel = w.s, w.cancel
 	default:
 		// The first Do, which creates the context, must run without a
@@ -314,10 +326,35 @@ func (b *Browser) NewSession(ctx context.Context) (*Session, context.CancelFunc,
 		}
 	}
 	stop := context.AfterFunc(ctx, tabCancel)
+	var once sync.Once
 	return s, func() {
-		stop()
-		tabCancel()
+		once.Do(func() {
+			if stop() {
+				b.recycle(s, tabCancel)
+			}
+		})
 	}, nil
+}
+
+// recycle wipes a session a scenario has ended, in the background, and puts
+// it back in the warm pool; a session that cannot be wiped, or finds the
+// pool full or the browser closing, is closed.
+func (b *Browser) recycle(s *Session, cancel context.CancelFunc) {
+	if b.closing.Load() {
+		cancel()
+		return
+	}
+	b.refills.Go(func() {
+		if b.closing.Load() || s.reset(b.opts.ActionTimeout) != nil {
+			cancel()
+			return
+		}
+		select {
+		case b.warm <- &warmSession{s: s, cancel: cancel}:
+		default:
+			cancel()
+		}
+	})
 }
 
 // unusedDomains are the DevTools domains chromedp enables on every tab that

@@ -493,3 +493,56 @@ func TestPollUntilWithoutTimeLeft(t *testing.T) {
 	err := pollUntil(ctx, "the login page", deadlineLeft(ctx), func(context.Context) (bool, error) { return false, nil })
 	require.EqualError(t, err, "browser: no time was left to wait for the login page")
 }
+
+// TestEndedSessionIsWipedAndReused: a session a scenario ends goes back to
+// the pool with nothing a site could tell it by: no cookie, no web storage,
+// no history.
+func TestEndedSessionIsWipedAndReused(t *testing.T) {
+	testBrowser(t) // skips without Chromium
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/set" {
+			http.SetCookie(w, &http.Cookie{Name: "sso", Value: "1", Path: "/"})
+			writePage(w, 200, `<script>localStorage.setItem("k", "v"); sessionStorage.setItem("k", "v")</script><p id="set">set</p>`)
+			return
+		}
+		writePage(w, 200, `<p id="plain">plain</p>`)
+	}))
+	defer site.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := Start(ctx, Options{Warm: 1, ActionTimeout: 10 * time.Second})
+	require.NoError(t, err)
+	defer b.Close()
+	require.Eventually(t, func() bool { return len(b.warm) == 1 }, 10*time.Second, 20*time.Millisecond, "the pool is filled at the start")
+
+	first, end, err := b.NewSession(ctx)
+	require.NoError(t, err)
+	require.NoError(t, first.Navigate(site.URL+"/set"))
+	require.NoError(t, first.WaitFor("#set"))
+	cookies, err := first.Cookies()
+	require.NoError(t, err)
+	require.True(t, hasCookie(cookies, "sso"))
+	first.SetActionTimeout(time.Minute)
+	end()
+
+	// The wipe runs in the background; the pool holds the session once done.
+	require.Eventually(t, func() bool { return len(b.warm) == 1 }, 10*time.Second, 20*time.Millisecond)
+	again, endAgain, err := b.NewSession(ctx)
+	require.NoError(t, err)
+	defer endAgain()
+	require.Same(t, first, again, "the ended session is handed out again")
+	assert.Equal(t, 10*time.Second, again.ActionTimeout())
+
+	cookies, err = again.Cookies()
+	require.NoError(t, err)
+	assert.Empty(t, cookies)
+	require.NoError(t, again.Navigate(site.URL+"/plain"))
+	require.NoError(t, again.WaitFor("#plain"))
+	actx, acancel := again.actionCtx()
+	defer acancel()
+	stored, err := eval[[]any](actx, `[localStorage.getItem("k"), sessionStorage.getItem("k"), history.length]`)
+	require.NoError(t, err)
+	assert.Nil(t, stored[0], "localStorage is empty")
+	assert.Nil(t, stored[1], "sessionStorage is empty")
+	assert.LessOrEqual(t, stored[2], float64(2), "the history holds about:blank and this page at most")
+}

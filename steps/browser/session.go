@@ -5,14 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -319,6 +323,122 @@ func (s *Session) ClearCookies() error {
 		return fmt.Errorf("browser: clearing cookies: %w", err)
 	}
 	return nil
+}
+
+// resetTimeout bounds the wipe of a used session.
+const resetTimeout = 5 * time.Second
+
+// reset wipes what a site could tell a used session by, so that it serves
+// the next scenario as a new one would: the page (about:blank), the
+// history, every cookie of the browser context, the site data (storage,
+// IndexedDB, service workers, caches) of every origin the history shows,
+// and the HTTP cache; then the action timeout and the dialog list.
+func (s *Session) reset(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(s.ctx, resetTimeout)
+	defer cancel()
+	h, err := chromedp.Call(ctx, page.GetNavigationHistory, cdp.Empty{})
+	if err != nil {
+		return fmt.Errorf("browser: reading the history: %w", err)
+	}
+	origins := map[string]bool{}
+	for _, e := range h.Entries {
+		if o := webOrigin(e.URL); o != "" {
+			origins[o] = true
+		}
+	}
+	if err := s.wipeSessionStorage(ctx, slices.Sorted(maps.Keys(origins))); err != nil {
+		return err
+	}
+	if _, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: "about:blank"}); err != nil {
+		return fmt.Errorf("browser: leaving the page: %w", err)
+	}
+	// Until about:blank has replaced the page, the history cannot be reset.
+	err = pollUntil(ctx, "about:blank", resetTimeout, func(ctx context.Context) (bool, error) {
+		if u, err := s.currentURL(ctx); err != nil || u != "about:blank" {
+			return false, err
+		}
+		_, err := chromedp.Call(ctx, page.ResetNavigationHistory, cdp.Empty{})
+		return err == nil, err
+	})
+	if err != nil {
+		return fmt.Errorf("browser: clearing the history: %w", err)
+	}
+	for o := range origins {
+		if _, err := chromedp.Call(ctx, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{Origin: o, StorageTypes: "all"}); err != nil {
+			return fmt.Errorf("browser: clearing the site data of %s: %w", o, err)
+		}
+	}
+	if _, err := chromedp.CallBrowser(ctx, storage.ClearCookies, storage.ClearCookiesParams{BrowserContextID: chromedp.FromContext(s.ctx).BrowserContextID}); err != nil {
+		return fmt.Errorf("browser: clearing cookies: %w", err)
+	}
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCache, cdp.Empty{}); err != nil {
+		return fmt.Errorf("browser: clearing the cache: %w", err)
+	}
+	s.timeout = timeout
+	s.mu.Lock()
+	s.dialogs = nil
+	s.mu.Unlock()
+	return nil
+}
+
+// wipePath is where wipeSessionStorage loads its page on each origin.
+const wipePath = "/.oauthtrio-wipe-session-storage"
+
+// wipeSessionStorage clears the session storage of each origin. It belongs
+// to the tab, outlives cookies and site data, and only a document of its
+// own origin can clear it. So the tab loads, on each origin, a page whose
+// script does: Chromium's Fetch domain answers the request, which never
+// reaches the site.
+func (s *Session) wipeSessionStorage(ctx context.Context, origins []string) error {
+	if len(origins) == 0 {
+		return nil
+	}
+	listen, stop := context.WithCancel(ctx)
+	defer stop()
+	paused := chromedp.Events(listen, fetch.RequestPaused)
+	pattern := []*fetch.RequestPattern{{URLPattern: "*" + wipePath, RequestStage: fetch.RequestStageRequest}}
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: pattern}); err != nil {
+		return fmt.Errorf("browser: intercepting requests: %w", err)
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), resetTimeout)
+		defer cancel()
+		_, _ = chromedp.Call(dctx, fetch.Disable, cdp.Empty{})
+	}()
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			_, _ = chromedp.Call(listen, fetch.FulfillRequest, fetch.FulfillRequestParams{
+				RequestID:       ev.RequestID,
+				ResponseCode:    200,
+				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/html"}, {Name: "Cache-Control", Value: "no-store"}},
+				Body:            []byte(`<script>sessionStorage.clear()</script><p id="wiped"></p>`),
+			})
+		}
+	}()
+	for _, o := range origins {
+		if _, err := chromedp.Call(ctx, page.Navigate, page.NavigateParams{URL: o + wipePath}); err != nil {
+			return fmt.Errorf("browser: clearing the session storage of %s: %w", o, err)
+		}
+		err := pollUntil(ctx, "the session storage of "+o+" to be cleared", resetTimeout, func(ctx context.Context) (bool, error) {
+			return eval[bool](ctx, `location.href === `+jsString(o+wipePath)+` && document.getElementById("wiped") !== null`)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// webOrigin is the origin of an http or https URL, "" for any other.
+func webOrigin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
