@@ -9,7 +9,7 @@ DEADCODE ?= golang.org/x/tools/cmd/deadcode@v0.52.0
 # A slow machine fails with go test's clear timeout message, not a hang.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: setup check serve test vet bench bench-compare fuzz build test-iris peer-node peer-glewlwyd third-party-clients lint-ci roles selftest flakecheck
+.PHONY: setup check serve test vet bench bench-compare fuzz build test-iris peer-node peer-glewlwyd third-party-clients lint-ci roles selftest flakecheck suite-time
 
 # Installs what oauthtrio needs beside Go on a Debian machine: Chromium for
 # the browser steps, Node.js with npm for the third-party clients and the
@@ -72,6 +72,11 @@ selftest:
 # failed or warned.
 flakecheck:
 	FLAKECHECK_REPORT=$(abspath $(REPORT))/flakecheck GO=$(GO) steps/selftest/flakecheck.sh
+
+# The whole suite RUNS times (default 3) against the reference, one run
+# after another: wall time, the machine's CPU time and the median.
+suite-time:
+	SUITETIME_REPORT=$(abspath $(REPORT))/suite-time GO=$(GO) steps/selftest/suitetime.sh
 
 # The whole suite against node-oidc-provider (testdata/peers/node-oidc-provider),
 # a certified OpenID provider, on free loopback ports. "make test" runs it

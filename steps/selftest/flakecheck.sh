@@ -8,7 +8,7 @@
 #   make flakecheck                    # RUNS=10 STRESS_CPU=8
 #   RUNS=2 make flakecheck
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 
 runs=${RUNS:-10}
 workers=${STRESS_CPU:-8}
