@@ -193,12 +193,16 @@ func jsString(s string) string {
 func queryScript(selector, body string) string {
 	return `(() => { let el; try { el = document.querySelector(` + jsString(selector) + `); } catch (e) { return {err: "invalid selector: " + e.message}; }
 if (!el) { return {missing: true}; }
-` + body + ` })()`
+return Object.assign({found: true}, (() => { ` + body + ` })()); })()`
 }
 
+// queryResult is what queryScript yields. Found tells an answer about the
+// element from none at all: an evaluation that raced a navigation can come
+// back empty, which must not read as an element with empty text.
 type queryResult struct {
 	Err     string `json:"err"`
 	Missing bool   `json:"missing"`
+	Found   bool   `json:"found"`
 	Value   string `json:"value"`
 }
 
@@ -217,6 +221,9 @@ func (s *Session) withElement(what, selector, body string) (string, error) {
 		}
 		if r.Missing {
 			return false, nil
+		}
+		if !r.Found {
+			return false, errors.New("the page gave no answer about the element")
 		}
 		out = r.Value
 		return true, nil
@@ -245,7 +252,10 @@ func (s *Session) Fill(selector, value string) error {
 	if err != nil {
 		return fmt.Errorf("browser: reading back %q: %w", selector, err)
 	}
-	if got.Missing || got.Value != value {
+	if !got.Found {
+		return fmt.Errorf("browser: reading back %q: the page gave no answer about the element", selector)
+	}
+	if got.Value != value {
 		return fmt.Errorf("browser: %q did not take the typed value (the page may have replaced the field)", selector)
 	}
 	return nil
@@ -266,7 +276,7 @@ func (s *Session) Exists(selector string) bool {
 	ctx, cancel := s.actionCtx()
 	defer cancel()
 	r, err := eval[queryResult](ctx, queryScript(selector, `return {value: ""};`))
-	return err == nil && r.Err == "" && !r.Missing
+	return err == nil && r.Found
 }
 
 // WaitFor waits until an element matches selector.
