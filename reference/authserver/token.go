@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
@@ -90,9 +91,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	if fault.On("token-expires-in-null") {
 		resp.SetExtra("expires_in", nil)
 	}
-	if !fault.On("token-no-store-missing") {
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Pragma", "no-cache")
+	if fault.On("token-no-store-missing") {
+		// The bug: the response encoded by hand, without the caching
+		// headers fosite's writer adds.
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		_ = json.NewEncoder(w).Encode(resp.ToMap())
+		return
 	}
 	s.provider.WriteAccessResponse(ctx, w, ar, resp)
 }
