@@ -192,7 +192,7 @@ func (s *Server) checkAuthorizeRequest(ar fosite.AuthorizeRequester, client *sto
 	switch {
 	case challenge == "" && method != "":
 		return fosite.ErrInvalidRequest.WithHint("code_challenge_method was sent without a code_challenge.")
-	case challenge == "" && (client.IsPublic() || client.RequirePKCE):
+	case challenge == "" && (client.IsPublic() || client.RequirePKCE) && !fault.On("pkce-public-client-optional"):
 		// RFC 9700 §2.1.1: public clients must use PKCE.
 		return fosite.ErrInvalidRequest.WithHint("This client must send a PKCE code_challenge (S256).")
 	case challenge != "":
@@ -200,7 +200,7 @@ func (s *Server) checkAuthorizeRequest(ar fosite.AuthorizeRequester, client *sto
 		if method == "" {
 			method = "plain"
 		}
-		if method != "S256" && !(method == "plain" && s.cfg.EnablePKCEPlain) {
+		if method != "S256" && !(method == "plain" && (s.cfg.EnablePKCEPlain || fault.On("pkce-plain-accepted"))) {
 			return fosite.ErrInvalidRequest.WithHintf("code_challenge_method %q is not supported; use S256.", method)
 		}
 		if !pkceChallenge.MatchString(challenge) || (method == "S256" && len(challenge) != 43) {

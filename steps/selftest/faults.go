@@ -80,8 +80,8 @@ var Faults = []Fault{
 
 	// PKCE.
 	{"pkce-challenge-not-stored", "PKCE", "the code_challenge is not stored, so a code is redeemed without its verifier (PKCE downgrade)", "RFC7636-4.6", MUST, "RFC 9700 §4.8; kanidm/kanidm#1097, thephpleague/oauth2-server#1323"},
-	{"pkce-plain-accepted", "PKCE", "code_challenge_method=plain is accepted although discovery lists only S256", "RFC9700-2.1.1", MUST, ""},
-	{"pkce-public-client-optional", "PKCE", "a public client may leave out PKCE", "RFC9700-2.1.1", MUST, ""},
+	{"pkce-plain-accepted", "PKCE", "code_challenge_method=plain is accepted although discovery lists only S256", "RFC9700-2.1.1", SHOULD, ""},
+	{"pkce-public-client-optional", "PKCE", "a public client may leave out PKCE", "RFC9700-2.1.1", SHOULD, ""},
 
 	// Scopes.
 	{"userinfo-email-not-released", "scopes", "the email scope releases no email claim", "OIDCC-5.4", SHOULD, ""},
