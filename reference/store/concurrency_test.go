@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ory/fosite"
 	"github.com/stretchr/testify/assert"
@@ -100,4 +101,49 @@ func TestConcurrentRotationAndReuse(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAbandonedTransactionFreesTheWriter: a request whose context ends
+// inside a transaction, without Commit or Rollback, must not keep the
+// writer slot, or every later write would wait forever.
+func TestAbandonedTransactionFreesTheWriter(t *testing.T) {
+	s := newStore(t)
+	abandoned, later := testRequest(t, s, "c1", "req-abandoned"), testRequest(t, s, "c1", "req-later")
+	reqCtx, cancel := context.WithCancel(context.Background())
+	txCtx, err := s.BeginTX(reqCtx)
+	require.NoError(t, err)
+	require.NoError(t, s.CreateAccessTokenSession(txCtx, "abandoned", abandoned))
+	cancel()
+
+	ctx, stop := context.WithTimeout(context.Background(), 20*time.Second)
+	defer stop()
+	require.NoError(t, s.CreateAccessTokenSession(ctx, "later", later),
+		"a write after the abandoned transaction")
+	_, err = s.GetAccessTokenSession(ctx, "abandoned", nil)
+	assert.ErrorIs(t, err, fosite.ErrNotFound, "the abandoned transaction was rolled back")
+}
+
+// TestStatementsArePreparedOnce: the same query text reuses one prepared
+// statement, inside and outside transactions.
+func TestStatementsArePreparedOnce(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	for i := range 3 {
+		require.NoError(t, s.CreateAccessTokenSession(ctx, fmt.Sprint("at-", i), testRequest(t, s, "c1", fmt.Sprint("req-", i))))
+		_, err := s.GetAccessTokenSession(ctx, fmt.Sprint("at-", i), nil)
+		require.NoError(t, err)
+	}
+	count := func() (n int) {
+		s.stmts.m.Range(func(_, _ any) bool { n++; return true })
+		return n
+	}
+	before := count()
+	require.NotZero(t, before)
+	require.NoError(t, s.inTx(ctx, func(ctx context.Context) error {
+		_, err := s.GetAccessTokenSession(ctx, "at-0", nil)
+		return err
+	}))
+	_, err := s.GetAccessTokenSession(ctx, "at-1", nil)
+	require.NoError(t, err)
+	assert.Equal(t, before, count(), "no new statement for queries already seen")
 }

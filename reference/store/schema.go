@@ -97,18 +97,18 @@ CREATE INDEX consents_client_id ON consents(client_id);
 func (s *Store) migrate(ctx context.Context) error {
 	return s.inTx(ctx, func(ctx context.Context) error {
 		var version int
-		if err := s.q(ctx).QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		if err := s.raw(ctx).QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
 			return fmt.Errorf("store: schema version: %w", err)
 		}
 		if version > len(migrations) {
 			return fmt.Errorf("store: database schema version %d is newer than this program's %d", version, len(migrations))
 		}
 		for i := version; i < len(migrations); i++ {
-			if _, err := s.q(ctx).ExecContext(ctx, migrations[i]); err != nil {
+			if _, err := s.raw(ctx).ExecContext(ctx, migrations[i]); err != nil {
 				return fmt.Errorf("store: migration %d: %w", i+1, err)
 			}
 			// PRAGMA takes no bound parameters; i is a trusted integer.
-			if _, err := s.q(ctx).ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			if _, err := s.raw(ctx).ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
 				return fmt.Errorf("store: migration %d: %w", i+1, err)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/storage"
@@ -33,6 +34,9 @@ const busyTimeoutMillis = 10000
 // checkpoint; without it the WAL keeps its high-water size.
 const journalSizeLimit = 4 << 20
 
+// maxIdleConns is how many connections stay open between requests.
+const maxIdleConns = 16
+
 // Store is the authorization server's persistent state on SQLite. It is
 // safe for concurrent use: SQLite serialises writers, and every
 // read-then-write that must be atomic runs in one transaction.
@@ -43,6 +47,8 @@ type Store struct {
 	// frees the database when its last connection closes, and database/sql
 	// closes idle connections whenever it likes.
 	keepAlive *sql.Conn
+	stmts     *stmtCache
+	writer    writerSlot
 }
 
 // Open opens or creates the database file at path and brings its schema up
@@ -125,7 +131,11 @@ func open(name string, newSession func() fosite.Session, memory bool) (*Store, e
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	s := &Store{db: db, newSession: newSession}
+	// Every request touches the database, and several run at once: keep
+	// their connections instead of database/sql's default of two idle
+	// ones, since opening one costs more than the query it serves.
+	db.SetMaxIdleConns(maxIdleConns)
+	s := &Store{db: db, newSession: newSession, stmts: &stmtCache{db: db, noPrepareInTx: memory}, writer: make(writerSlot, 1)}
 	if memory {
 		if s.keepAlive, err = db.Conn(context.Background()); err != nil {
 			db.Close()
@@ -154,6 +164,7 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 
 // Close releases the database. Stores must not be used afterwards.
 func (s *Store) Close() error {
+	s.stmts.close()
 	if s.keepAlive != nil {
 		s.keepAlive.Close()
 	}
@@ -175,24 +186,46 @@ var _ storage.Transactional = (*Store)(nil)
 
 // BeginTX starts a transaction and returns a context carrying it; every
 // store method called with that context runs inside it. fosite uses this to
-// make the code exchange and the refresh rotation atomic.
+// make the code exchange and the refresh rotation atomic. Transactions
+// write, so each holds the writer slot until it ends.
 func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
-	if _, ok := ctx.Value(txKey{s}).(*sql.Tx); ok {
+	if s.txOf(ctx) != nil {
 		return ctx, errors.New("store: transaction already open in this context")
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
+	if err := s.writer.acquire(ctx); err != nil {
 		return ctx, fmt.Errorf("store: begin: %w", err)
 	}
-	return context.WithValue(ctx, txKey{s}, tx), nil
+	release := sync.OnceFunc(s.writer.release)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		release()
+		return ctx, fmt.Errorf("store: begin: %w", err)
+	}
+	// database/sql rolls back a transaction whose context ends; the slot
+	// goes with it, so an abandoned transaction cannot hold it forever.
+	context.AfterFunc(ctx, release)
+	return context.WithValue(ctx, txKey{s}, &openTx{Tx: tx, release: release}), nil
+}
+
+// openTx is a transaction and the writer slot it holds.
+type openTx struct {
+	*sql.Tx
+	release func() // frees the writer slot; only the first call counts
+}
+
+// txOf returns the transaction ctx carries, or nil.
+func (s *Store) txOf(ctx context.Context) *openTx {
+	tx, _ := ctx.Value(txKey{s}).(*openTx)
+	return tx
 }
 
 // Commit commits the transaction carried by ctx.
 func (s *Store) Commit(ctx context.Context) error {
-	tx, ok := ctx.Value(txKey{s}).(*sql.Tx)
-	if !ok {
+	tx := s.txOf(ctx)
+	if tx == nil {
 		return errors.New("store: commit: no transaction in context")
 	}
+	defer tx.release()
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
@@ -203,20 +236,32 @@ func (s *Store) Commit(ctx context.Context) error {
 // after a failed Commit, when the transaction is already finished; that is
 // not an error.
 func (s *Store) Rollback(ctx context.Context) error {
-	tx, ok := ctx.Value(txKey{s}).(*sql.Tx)
-	if !ok {
+	tx := s.txOf(ctx)
+	if tx == nil {
 		return errors.New("store: rollback: no transaction in context")
 	}
+	defer tx.release()
 	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("store: rollback: %w", err)
 	}
 	return nil
 }
 
-// q returns the transaction carried by ctx, or the database.
+// q runs prepared statements in the transaction carried by ctx, or on the
+// database, where each write takes the writer slot for its own duration.
 func (s *Store) q(ctx context.Context) querier {
-	if tx, ok := ctx.Value(txKey{s}).(*sql.Tx); ok {
-		return tx
+	p := preparedQuerier{cache: s.stmts, raw: s.raw(ctx), writer: s.writer}
+	if tx := s.txOf(ctx); tx != nil {
+		p.tx = tx.Tx
+	}
+	return p
+}
+
+// raw returns the transaction carried by ctx, or the database, for
+// statements run once, such as migrations, that are not worth preparing.
+func (s *Store) raw(ctx context.Context) querier {
+	if tx := s.txOf(ctx); tx != nil {
+		return tx.Tx
 	}
 	return s.db
 }
@@ -224,7 +269,7 @@ func (s *Store) q(ctx context.Context) querier {
 // inTx runs fn atomically: inside the caller's transaction if ctx carries
 // one, else in a transaction of its own.
 func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	if _, ok := ctx.Value(txKey{s}).(*sql.Tx); ok {
+	if s.txOf(ctx) != nil {
 		return fn(ctx)
 	}
 	txCtx, err := s.BeginTX(ctx)
