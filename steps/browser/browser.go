@@ -26,7 +26,7 @@ import (
 const DefaultActionTimeout = 15 * time.Second
 
 // ErrNoChromium is returned when no Chromium executable can be found.
-var ErrNoChromium = errors.New("browser: Chromium is not installed (looked for /usr/lib/chromium/chromium, chromium, chromium-browser, google-chrome)")
+var ErrNoChromium = errors.New("browser: Chromium is not installed (looked for chromium-headless-shell, chrome-headless-shell, chromium, chromium-browser, google-chrome; apt-get install chromium-headless-shell)")
 
 // Options configure the browser started for a run.
 type Options struct {
@@ -77,20 +77,31 @@ type warmSession struct {
 	cancel context.CancelFunc
 }
 
-// FindChromium returns the path of a Chromium executable. The real binary
-// under /usr/lib/chromium is preferred over Debian's /usr/bin/chromium
-// wrapper, which adds extension flags and noise to every start.
+// FindChromium returns the path of a Chromium executable. Chromium's
+// headless shell comes first: the same Blink and network stack without
+// the desktop browser's layers, it runs the suite on about a third of the
+// CPU time. Then the real binary under /usr/lib/chromium, preferred over
+// Debian's /usr/bin/chromium wrapper, which adds extension flags and noise
+// to every start.
 func FindChromium() (string, error) {
-	if fi, err := os.Stat("/usr/lib/chromium/chromium"); err == nil && !fi.IsDir() {
-		return "/usr/lib/chromium/chromium", nil
+	for _, p := range chromiumPaths {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		}
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+	for _, name := range chromiumNames {
 		if p, err := exec.LookPath(name); err == nil {
 			return p, nil
 		}
 	}
 	return "", ErrNoChromium
 }
+
+// Where FindChromium looks, in order.
+var (
+	chromiumPaths = []string{"/usr/lib/chromium/chromium-headless-shell", "/usr/lib/chromium/chromium"}
+	chromiumNames = []string{"chromium-headless-shell", "chrome-headless-shell", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+)
 
 // Start launches Chromium. The process lives until Close, not until ctx
 // ends: ctx only bounds the start itself.
