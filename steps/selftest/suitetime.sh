@@ -7,6 +7,7 @@
 #
 #   make suite-time            # RUNS=3
 #   RUNS=5 make suite-time
+#   CHROMIUM=/usr/lib/chromium/chromium make suite-time   # another browser
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
 
@@ -25,13 +26,13 @@ busy() {
 	echo $((user + nice + system + irq + softirq + steal))
 }
 
-echo "suite-time: $runs whole-suite runs, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "suite-time: $runs whole-suite runs, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), browser ${CHROMIUM:-the default}"
 walls=()
 for i in $(seq 1 "$runs"); do
 	dir="$out/run-$i"
 	b0=$(busy)
 	t0=$(date +%s%N)
-	"$out/oauthtrio" check --report "$dir" --quiet >"$dir.log" 2>&1
+	"$out/oauthtrio" check --report "$dir" --quiet ${CHROMIUM:+--chromium "$CHROMIUM"} >"$dir.log" 2>&1
 	rc=$?
 	t1=$(date +%s%N)
 	b1=$(busy)
