@@ -103,6 +103,20 @@ var (
 	chromiumNames = []string{"chromium-headless-shell", "chrome-headless-shell", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
 )
 
+// prepare fills in the defaults Start and Connect share and creates the
+// artifacts directory.
+func (o *Options) prepare() error {
+	if o.ActionTimeout <= 0 {
+		o.ActionTimeout = DefaultActionTimeout
+	}
+	if o.ArtifactsDir != "" {
+		if err := os.MkdirAll(o.ArtifactsDir, 0o755); err != nil {
+			return fmt.Errorf("browser: artifacts directory: %w", err)
+		}
+	}
+	return nil
+}
+
 // Start launches Chromium. The process lives until Close, not until ctx
 // ends: ctx only bounds the start itself.
 func Start(ctx context.Context, opts Options) (*Browser, error) {
@@ -118,13 +132,8 @@ func Start(ctx context.Context, opts Options) (*Browser, error) {
 	if _, err := exec.LookPath(opts.ExecPath); err != nil {
 		return nil, fmt.Errorf("browser: %w", err)
 	}
-	if opts.ActionTimeout <= 0 {
-		opts.ActionTimeout = DefaultActionTimeout
-	}
-	if opts.ArtifactsDir != "" {
-		if err := os.MkdirAll(opts.ArtifactsDir, 0o755); err != nil {
-			return nil, fmt.Errorf("browser: artifacts directory: %w", err)
-		}
+	if err := opts.prepare(); err != nil {
+		return nil, err
 	}
 	b, err := launch(ctx, opts)
 	if err != nil && ctx.Err() == nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 
 	"github.com/chromedp/cdproto/security"
 	"github.com/chromedp/chromedp"
@@ -44,13 +43,8 @@ func Connect(ctx context.Context, endpoint string, opts Options) (*Browser, erro
 	if err := CheckEndpoint(endpoint); err != nil {
 		return nil, fmt.Errorf("browser: %s: %w", endpoint, err)
 	}
-	if opts.ActionTimeout <= 0 {
-		opts.ActionTimeout = DefaultActionTimeout
-	}
-	if opts.ArtifactsDir != "" {
-		if err := os.MkdirAll(opts.ArtifactsDir, 0o755); err != nil {
-			return nil, fmt.Errorf("browser: artifacts directory: %w", err)
-		}
+	if err := opts.prepare(); err != nil {
+		return nil, err
 	}
 	// As with Start, the contexts hang off Background: the connection
 	// lives until Close, ctx only bounds connecting.
