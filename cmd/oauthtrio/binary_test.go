@@ -102,15 +102,7 @@ func TestCheckInterrupted(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			cmd := exec.Command(builtBinary(t), "check", "--report", dir, "--concurrency", "2")
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			stdout, stderr := startPiped(t, cmd)
 			var out bytes.Buffer
 			r := bufio.NewReader(io.TeeReader(stdout, &out))
 			// Wait for the first finished scenario: the run is under way.
@@ -234,15 +226,9 @@ func TestBinaryRunsAnywhere(t *testing.T) {
 			t.Fatal(err)
 		}
 		state := filepath.Join(work, "serve-state")
-		cmd, _, stderr := command("serve", "--addr", "127.0.0.1:0", "--state", state, "--fixtures", fixtures)
-		cmd.Stdout = nil
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, _, _ := command("serve", "--addr", "127.0.0.1:0", "--state", state, "--fixtures", fixtures)
+		cmd.Stdout, cmd.Stderr = nil, nil
+		stdout, stderr := startPiped(t, cmd)
 		defer cmd.Process.Kill()
 		base := readBanner(t, stdout, stderr)
 		go io.Copy(io.Discard, stdout)
@@ -307,6 +293,22 @@ clients:
 
 // readBanner reads serve's banner up to "Press Ctrl+C to stop." and
 // returns the public URL it announces.
+// startPiped starts cmd with its standard output on a pipe and its
+// standard error in a buffer.
+func startPiped(t *testing.T, cmd *exec.Cmd) (io.ReadCloser, *bytes.Buffer) {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return stdout, &stderr
+}
+
 func readBanner(t *testing.T, stdout io.Reader, stderr *bytes.Buffer) string {
 	t.Helper()
 	var banner bytes.Buffer

@@ -263,15 +263,7 @@ func TestComposeFile(t *testing.T) {
 		}
 	}
 	cmd := exec.Command(builtBinary(t), args...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdout, stderr := startPiped(t, cmd)
 	var seen bytes.Buffer
 	sc := bufio.NewScanner(io.TeeReader(stdout, &seen))
 	serving := false
