@@ -25,12 +25,16 @@ Feature: Token revocation (RFC 7009)
     Then the response status is 400
     And the response error is "invalid_grant"
 
+  # RFC 7009 §2.1: the server verifies that the token was issued to the
+  # client; "if this validation fails, the request is refused and the
+  # client is informed of the error".
   @negative @needs:client:introspected @needs:client:other @needs:client_credentials @needs:introspection @needs:client:introspector @RFC7009-2.1
   Scenario: A client cannot revoke another client's token
     Given the client whose token is introspected
     And the client has a token from the client credentials grant
     When the other client revokes the access token
-    And the introspector introspects the access token
+    Then the request is refused with an error code of RFC 6749 section 5.2
+    When the introspector introspects the access token
     Then the response "active" is true
 
   # RFC 7009 §2.1: the server first validates the client's credentials.

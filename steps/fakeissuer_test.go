@@ -73,6 +73,9 @@ type behaviour struct {
 	// revokesNoAccessTokens answers a revocation of an access token with
 	// unsupported_token_type (RFC 7009 §2.2.1).
 	revokesNoAccessTokens bool
+	// foreignRevocationOK answers 200 to a revocation of another client's
+	// token and revokes nothing (a violation of RFC 7009 §2.1).
+	foreignRevocationOK bool
 	// claims are what userinfo returns besides sub.
 	claims map[string]any
 	// credentialsInQuery accepts client credentials in the token request's
@@ -552,12 +555,21 @@ func (f *fakeIssuer) introspect(w http.ResponseWriter, r *http.Request) {
 
 func (f *fakeIssuer) revoke(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
-	if _, ok := f.client(w, r); !ok {
+	caller, ok := f.client(w, r)
+	if !ok {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	tok := r.PostForm.Get("token")
+	if g, ok := f.access[tok]; ok && g.clientID != caller {
+		if f.b.foreignRevocationOK {
+			w.WriteHeader(200)
+			return
+		}
+		writeJSON(w, 400, map[string]string{"error": "unauthorized_client"})
+		return
+	}
 	if _, ok := f.access[tok]; ok {
 		if f.b.revokesNoAccessTokens {
 			writeJSON(w, 400, map[string]string{"error": "unsupported_token_type"})

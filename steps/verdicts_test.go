@@ -56,6 +56,26 @@ func TestVerdictTokenErrors(t *testing.T) {
 	})
 }
 
+// TestVerdictForeignRevocation: RFC 7009 §2.1 refuses, with an error, a
+// token issued to another client; answering 200 while revoking nothing
+// tells the client a revocation happened that did not.
+func TestVerdictForeignRevocation(t *testing.T) {
+	const foreign = "A client cannot revoke another client's token"
+	for _, tt := range []struct {
+		name string
+		b    behaviour
+		want report.Status
+	}{
+		{"refused", behaviour{}, passed},
+		{"200 and nothing revoked", behaviour{foreignRevocationOK: true}, failed},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, cfg := fakeTarget(t, tt.b, "https", nil)
+			expectStatus(t, runScenarios(t, cfg, foreign), map[string]report.Status{foreign: tt.want})
+		})
+	}
+}
+
 // TestVerdictPreconditionsFromMetadata: what the suite sends must be what
 // the issuer advertises. Unsigned request objects need none among the
 // request object algorithms, request_uri values need no registration,

@@ -211,9 +211,7 @@ func (s *Server) routes() {
 	mux := http.NewServeMux()
 	p := IssuerPath
 	mux.HandleFunc("GET "+p+"/.well-known/openid-configuration", s.handleDiscovery)
-	if !fault.On("disc-rfc8414-missing") {
-		mux.HandleFunc("GET /.well-known/oauth-authorization-server"+p, s.handleDiscovery)
-	}
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server"+p, s.handleDiscovery)
 	mux.HandleFunc("GET "+p+"/.well-known/oauth-authorization-server", s.handleDiscovery)
 	mux.HandleFunc("GET "+p+"/jwks", s.handleJWKS)
 	mux.HandleFunc(p+"/authorize", s.handleAuthorize)

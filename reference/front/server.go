@@ -251,10 +251,12 @@ func TLSConfig(cert tls.Certificate) *tls.Config {
 			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 		},
 	}
+	// TLS 1.0 and 1.1 know no AEAD suite: a server that lets old clients
+	// in takes CBC suites back with them, or the handshakes still fail.
 	if fault.On("tls-legacy-versions") {
 		c.MinVersion = tls.VersionTLS10
 	}
-	if fault.On("tls-cbc-suites") {
+	if fault.On("tls-legacy-versions") || fault.On("tls-cbc-suites") {
 		c.CipherSuites = append(c.CipherSuites, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA)
 	}
 	return c

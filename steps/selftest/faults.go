@@ -102,7 +102,6 @@ var Faults = []Fault{
 
 	// Introspection.
 	{"introspect-no-auth", "introspection", "introspection answers callers that do not authenticate", "RFC7662-2.1", MUST, ""},
-	{"introspect-foreign-token", "introspection", "any client learns about every other client's tokens", "RFC7662-2.1", MUST, ""},
 	{"introspect-unknown-error", "introspection", "an unknown token is an error instead of active: false", "RFC7662-2.2", MUST, ""},
 
 	// Revocation.
@@ -117,7 +116,6 @@ var Faults = []Fault{
 	{"disc-userinfo-http", "discovery and JWKS", "discovery names an http UserInfo endpoint", "OIDCD-3", MUST, ""},
 	{"disc-rs256-missing", "discovery and JWKS", "id_token_signing_alg_values_supported lacks RS256", "OIDCD-3", MUST, ""},
 	{"disc-openid-scope-missing", "discovery and JWKS", "scopes_supported lacks openid", "OIDCD-3", SHOULD, ""},
-	{"disc-rfc8414-missing", "discovery and JWKS", "no RFC 8414 metadata at the path-inserted location", "RFC8414-3", MUST, ""},
 	{"jwks-private-key", "discovery and JWKS", "the JWK Set publishes the private signing key", "OIDCD-3", MUST, ""},
 	{"jwks-duplicate-key", "discovery and JWKS", "the JWK Set lists its key twice under one kid", "OIDCC-10.1", SHOULD, ""},
 
