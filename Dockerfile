@@ -10,7 +10,7 @@ RUN go build -buildvcs=false -o /out/oauthtrio ./cmd/oauthtrio
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends chromium ca-certificates \
+    && apt-get install -y --no-install-recommends chromium-headless-shell ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 oauthtrio \
     && install -d -m 700 -o oauthtrio /var/lib/oauthtrio

@@ -11,7 +11,7 @@ TEST_TIMEOUT ?= 20m
 
 .PHONY: setup check serve test vet bench bench-compare fuzz build test-iris peer-node peer-glewlwyd third-party-clients lint-ci roles selftest flakecheck suite-time
 
-# Installs what oauthtrio needs beside Go on a Debian machine: Chromium for
+# Installs what oauthtrio needs beside Go on a Debian machine: Chromium's headless shell for
 # the browser steps, Node.js with npm for the third-party clients and the
 # node-oidc-provider peer, and Glewlwyd (with sqlite3 and openssl) for the
 # second peer, and shellcheck for the scripts of the GitHub Action. Uses sudo
@@ -19,7 +19,7 @@ TEST_TIMEOUT ?= 20m
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 setup:
 	@need=""; \
-	command -v chromium >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromium ] || need="$$need chromium"; \
+	command -v chromium-headless-shell >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromium-headless-shell ] || need="$$need chromium-headless-shell"; \
 	command -v node >/dev/null 2>&1 || need="$$need nodejs"; \
 	command -v npm >/dev/null 2>&1 || need="$$need npm"; \
 	command -v glewlwyd >/dev/null 2>&1 || need="$$need glewlwyd dbconfig-sqlite3"; \

@@ -68,7 +68,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 	reportDir := fs.String("report", "reports", "directory for report.html, junit.xml, cucumber.json and artifacts")
 	concurrency := fs.Int("concurrency", 0, "scenarios run at once (default: the configuration's concurrency, or 4)")
 	profile := fs.String("profile", "", `login page profile: a shipped one (reference, iris, node-oidc-provider, glewlwyd, generic-form), a profile file, or auto`)
-	chromium := fs.String("chromium", "", "Chromium executable; default the installed chromium, else chromium-headless-shell")
+	chromium := fs.String("chromium", "", "Chromium executable; default the installed chromium-headless-shell, else chromium")
 	caFile := fs.String("ca-file", "", "PEM certificate to trust for the issuer (overrides tls.ca_file)")
 	insecure := fs.Bool("insecure", false, "accept any certificate from the issuer (throw-away test issuers only)")
 	quiet := fs.Bool("quiet", false, "print only the summary")
