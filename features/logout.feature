@@ -35,6 +35,23 @@ Feature: RP-initiated logout
     And the browser opens the authorization request
     Then the authorization response has error one of "login_required", "interaction_required", "consent_required", "account_selection_required"
 
+  # RP-Initiated Logout 1.0 §2: once the user is logged out, the session
+  # at the OP is over. A copy of its cookie taken before the logout (in
+  # another tab, or by a thief) must not bring it back. The spec does not
+  # say how a session is kept, and one kept only in a signed cookie cannot
+  # be ended at the server: a warning, not a failure.
+  @should @negative @OIDCRPL-2 @needs:prompt_none
+  Scenario: After the logout the session's earlier cookies sign no one in
+    Given the provider has kept the user signed in
+    And the browser's cookies are saved
+    When the browser opens the logout request with the ID token, the registered post-logout URI and state "logout-6"
+    Then the browser is sent back to the post-logout URI with state "logout-6"
+    When the saved cookies are put back into the browser
+    And the client sends an authorization request with scope "openid"
+    And the request has "prompt" set to "none"
+    And the browser opens the authorization request
+    Then the authorization response has error one of "login_required", "interaction_required", "consent_required", "account_selection_required"
+
   # RP-Initiated Logout 1.0 §2: the provider validates that it issued the
   # id_token_hint; a hint whose signature was altered proves nothing, so
   # §3 forbids the redirection as if there were no hint.

@@ -18,6 +18,40 @@ func (s *scenario) registerLogoutSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^the browser opens the logout request (with the ID token|with a forged ID token|without a hint), (the registered|an unregistered) post-logout URI and state "([^"]*)"$`, s.openLogout)
 	sc.Step(`^the browser is sent back to the post-logout URI with state "([^"]*)"$`, s.sentBackWithState)
 	sc.Step(`^the browser is not sent to the post-logout URI$`, s.notSentToPostLogout)
+	sc.Step(`^the browser's cookies are saved$`, s.saveCookies)
+	sc.Step(`^the saved cookies are put back into the browser$`, s.restoreCookies)
+}
+
+// saveCookies keeps a copy of every cookie the browser holds, as another
+// tab or a thief would have it.
+func (s *scenario) saveCookies() error {
+	sess, err := s.session()
+	if err != nil {
+		return err
+	}
+	cookies, err := sess.Cookies()
+	if err != nil {
+		return err
+	}
+	if len(cookies) == 0 {
+		return s.notApplicable("the browser holds no cookie, so the provider keeps its session by other means")
+	}
+	s.savedCookies = cookies
+	s.rec.Note("saved %d cookies", len(cookies))
+	return nil
+}
+
+// restoreCookies puts the saved cookies back, over whatever the provider
+// has set since.
+func (s *scenario) restoreCookies() error {
+	if s.savedCookies == nil {
+		return errors.New("no cookies were saved (a step like \"the browser's cookies are saved\" is missing)")
+	}
+	sess, err := s.session()
+	if err != nil {
+		return err
+	}
+	return sess.SetCookies(s.savedCookies)
 }
 
 // logoutSettle is how long a browser is watched for a redirect that must

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/cucumber/godog"
 
 	"github.com/oauthtrio/oauthtrio/steps/browser"
@@ -40,7 +41,8 @@ type scenario struct {
 	registered    *issuer.Client
 	lastAuthState string
 	tls           *tlsOutcome
-	logoutURI     string // the post_logout_redirect_uri of the logout request
+	logoutURI     string            // the post_logout_redirect_uri of the logout request
+	savedCookies  []*network.Cookie // the browser's cookies, as copied before a logout
 	csrf          *formCSRF
 	shotTaken     bool // a failing step's screenshot is in the report
 	// lastRequestedScope is the scope of the last token request that

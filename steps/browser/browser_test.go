@@ -246,9 +246,22 @@ func TestAuthorizeLoginConsentRedirect(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, hasCookie(cookies, "sso"))
 	require.NoError(t, s.ClearCookies())
-	cookies, err = s.Cookies()
+	after, err := s.Cookies()
 	require.NoError(t, err)
-	assert.False(t, hasCookie(cookies, "sso"))
+	assert.False(t, hasCookie(after, "sso"))
+
+	// Cookies saved before they were cleared go back and are sent again.
+	require.NoError(t, s.SetCookies(cookies))
+	res, err = s.Authorize(context.Background(), AuthorizeRequest{
+		URL:            authURL(sharedIssuer.URL, "good-client", cb.URL+"/cb", "st-3"),
+		RedirectPrefix: cb.URL + "/cb",
+		Profile:        p,
+		Username:       "alice",
+		Password:       "wonderland",
+	})
+	require.NoError(t, err)
+	assert.False(t, res.LoginShown)
+	assert.Contains(t, res.RedirectURL, "code=sso-code")
 }
 
 func TestAuthorizeDenyConsent(t *testing.T) {

@@ -323,6 +323,33 @@ func (s *Session) Cookies() ([]*network.Cookie, error) {
 	return res.Cookies, nil
 }
 
+// SetCookies puts cookies, such as those Cookies returned earlier, into the
+// session's browser context, replacing any of the same name, domain and
+// path. Each lives at least another hour, so that a cookie the server has
+// since told the browser to drop reaches the server again.
+func (s *Session) SetCookies(cookies []*network.Cookie) error {
+	params := make([]*network.CookieParam, 0, len(cookies))
+	for _, c := range cookies {
+		p := &network.CookieParam{
+			Name: c.Name, Value: c.Value, Domain: c.Domain, Path: c.Path,
+			Secure: c.Secure, HTTPOnly: c.HTTPOnly, SameSite: c.SameSite,
+			Priority: c.Priority, SourceScheme: c.SourceScheme, SourcePort: c.SourcePort,
+			PartitionKey: c.PartitionKey,
+		}
+		if !c.Session {
+			p.Expires = cdp.TimeSinceEpoch(max(c.Expires, float64(time.Now().Add(time.Hour).Unix())))
+		}
+		params = append(params, p)
+	}
+	ctx, cancel := s.actionCtx()
+	defer cancel()
+	_, err := chromedp.CallBrowser(ctx, storage.SetCookies, storage.SetCookiesParams{Cookies: params, BrowserContextID: chromedp.FromContext(s.ctx).BrowserContextID})
+	if err != nil {
+		return fmt.Errorf("browser: setting cookies: %w", err)
+	}
+	return nil
+}
+
 // ClearCookies deletes every cookie of the session's browser context, which
 // ends any single-sign-on session the issuer keeps in a cookie.
 func (s *Session) ClearCookies() error {

@@ -128,7 +128,7 @@ var Faults = []Fault{
 	// RP-initiated logout.
 	{"logout-unregistered-redirect", "logout", "logout redirects to any post_logout_redirect_uri", "OIDCRPL-3", MUST, ""},
 	{"logout-state-dropped", "logout", "logout does not return state to the post-logout URI", "OIDCRPL-2", MUST, ""},
-	{"logout-session-kept", "logout", "logout leaves the login session alive", "OIDCRPL-2", MUST, ""},
+	{"logout-session-kept", "logout", "logout clears the session cookie but leaves the login session it named alive", "OIDCRPL-2", SHOULD, ""},
 	{"logout-redirect-unconfirmed", "logout", "logout without an id_token_hint redirects without asking the user", "OIDCRPL-3", MUST, ""},
 	{"logout-hint-unverified", "logout", "an id_token_hint is believed without checking its signature", "OIDCRPL-2", MUST, ""},
 
