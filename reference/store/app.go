@@ -58,8 +58,9 @@ func (s *Store) CreateClient(ctx context.Context, c *Client) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.q(ctx).ExecContext(ctx,
-		`INSERT INTO clients (id, data) VALUES (?, ?)`, c.ID, string(data)); err != nil {
+	_, err = s.q(ctx).ExecContext(ctx, `INSERT INTO clients (id, data) VALUES (?, ?)`, c.ID, string(data))
+	s.clientsChanged(ctx)
+	if err != nil {
 		if isConstraint(err, sqliteConstraintPrimaryKey) {
 			return fmt.Errorf("store: client %q: %w", c.ID, ErrConflict)
 		}
@@ -77,9 +78,11 @@ func (s *Store) UpsertClient(ctx context.Context, c *Client) error {
 	}
 	// ON CONFLICT DO UPDATE, not INSERT OR REPLACE: a replace deletes the
 	// row first, and the foreign keys would cascade that to every grant.
-	if _, err := s.q(ctx).ExecContext(ctx,
+	_, err = s.q(ctx).ExecContext(ctx,
 		`INSERT INTO clients (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data`,
-		c.ID, string(data)); err != nil {
+		c.ID, string(data))
+	s.clientsChanged(ctx)
+	if err != nil {
 		return fmt.Errorf("store: upsert client: %w", err)
 	}
 	return nil
@@ -89,6 +92,7 @@ func (s *Store) UpsertClient(ctx context.Context, c *Client) error {
 // returns fosite.ErrNotFound.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	res, err := s.q(ctx).ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id)
+	s.clientsChanged(ctx)
 	if err != nil {
 		return fmt.Errorf("store: delete client: %w", err)
 	}
@@ -125,13 +129,22 @@ func (s *Store) ListClients(ctx context.Context) ([]*Client, error) {
 	return out, nil
 }
 
+// getClient decodes a fresh *Client on every call, so callers may change
+// what they get. Inside a transaction it reads the database, which holds
+// the transaction's own writes.
 func (s *Store) getClient(ctx context.Context, id string) (*Client, error) {
-	var data string
-	err := s.q(ctx).QueryRowContext(ctx, `SELECT data FROM clients WHERE id = ?`, id).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fosite.ErrNotFound
-	} else if err != nil {
-		return nil, fmt.Errorf("store: get client: %w", err)
+	inTx := s.txOf(ctx) != nil
+	data, gen, cached := s.clients.get(id)
+	if !cached || inTx {
+		err := s.q(ctx).QueryRowContext(ctx, `SELECT data FROM clients WHERE id = ?`, id).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fosite.ErrNotFound
+		} else if err != nil {
+			return nil, fmt.Errorf("store: get client: %w", err)
+		}
+		if !inTx {
+			s.clients.put(id, data, gen)
+		}
 	}
 	return decodeClient(data)
 }

@@ -57,6 +57,7 @@ func (s *Store) PurgeUnusedClients(ctx context.Context, registeredBefore time.Ti
 			AND NOT EXISTS (SELECT 1 FROM refresh_tokens g WHERE g.client_id = clients.id)
 			AND NOT EXISTS (SELECT 1 FROM consents g WHERE g.client_id = clients.id)`,
 		registeredBefore.Unix())
+	s.clientsChanged(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("store: purge clients: %w", err)
 	}

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -140,4 +143,52 @@ func TestPurgeUnusedClients(t *testing.T) {
 		_, err := s.GetClient(ctx, id)
 		assert.Equalf(t, kept, err == nil, "%s kept", id)
 	}
+}
+
+// TestWALStaysSmallUnderConstantWrites: with writers never pausing, the
+// checkpoints still complete and the WAL starts afresh, instead of growing
+// with every token written.
+func TestWALStaysSmallUnderConstantWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "oauthtrio.db")
+	s, err := Open(path, newTestSession)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	require.NoError(t, s.CreateClient(ctx, testClient("c1")))
+	req := testRequest(t, s, "c1", "req")
+
+	const writers, each = 8, 2000
+	var largest atomic.Int64
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > largest.Load() {
+				largest.Store(fi.Size())
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				assert.NoError(t, s.CreateAccessTokenSession(ctx, fmt.Sprint("at-", w, "-", i), req))
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	<-sampled
+	// Without checkpoints that complete, the WAL keeps every page these
+	// 16,000 tokens touched: over 200 MB. With them it holds what is
+	// written during a checkpoint or two, at the rate of a loop with no
+	// HTTP in it: about 35 MB on a 2-core machine.
+	t.Logf("largest WAL: %d bytes", largest.Load())
+	assert.Less(t, largest.Load(), int64(100<<20))
 }

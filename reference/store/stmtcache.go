@@ -51,10 +51,10 @@ func (c *stmtCache) close() {
 // one. A query that cannot be prepared runs unprepared, so its error comes
 // back the usual way.
 type preparedQuerier struct {
-	cache  *stmtCache
-	tx     *sql.Tx // nil outside a transaction
-	raw    querier // tx, or the database
-	writer writerSlot
+	cache *stmtCache
+	tx    *sql.Tx // nil outside a transaction
+	raw   querier // tx, or the database
+	group *groupCommit
 }
 
 func (p preparedQuerier) stmt(ctx context.Context, query string) *sql.Stmt {
@@ -79,11 +79,7 @@ func (p preparedQuerier) stmt(ctx context.Context, query string) *sql.Stmt {
 
 func (p preparedQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if p.tx == nil {
-		// A write on its own: take the slot a transaction would hold.
-		if err := p.writer.acquire(ctx); err != nil {
-			return nil, err
-		}
-		defer p.writer.release()
+		return p.group.exec(ctx, query, args)
 	}
 	if st := p.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)

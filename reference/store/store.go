@@ -49,6 +49,9 @@ type Store struct {
 	keepAlive *sql.Conn
 	stmts     *stmtCache
 	writer    writerSlot
+	group     *groupCommit  // the writes made outside a transaction
+	ckpt      *checkpointer // nil without a WAL
+	clients   clientCache
 }
 
 // Open opens or creates the database file at path and brings its schema up
@@ -122,6 +125,8 @@ func open(name string, newSession func() fosite.Session, memory bool) (*Store, e
 		params.Set("_journal_mode", "WAL")
 		params.Set("_synchronous", "NORMAL")
 		params.Set("_pragma", fmt.Sprintf("journal_size_limit(%d)", journalSizeLimit))
+		// The checkpointer below does SQLite's automatic checkpoints.
+		params.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	sep := "?"
 	if memory {
@@ -142,6 +147,10 @@ func open(name string, newSession func() fosite.Session, memory bool) (*Store, e
 			return nil, fmt.Errorf("store: open: %w", err)
 		}
 	}
+	if !memory {
+		s.ckpt = newCheckpointer(db, s.writer)
+	}
+	s.group = newGroupCommit(db, s.stmts, s.writer, s.ckpt)
 	if err := s.migrate(context.Background()); err != nil {
 		s.Close()
 		return nil, err
@@ -150,20 +159,18 @@ func open(name string, newSession func() fosite.Session, memory bool) (*Store, e
 }
 
 // Checkpoint copies the WAL into the database and truncates it, so the WAL
-// stays small even when readers kept the automatic checkpoints from
+// stays small even when readers kept the background checkpoints from
 // finishing. In-memory stores have no WAL; it does nothing there.
 func (s *Store) Checkpoint(ctx context.Context) error {
-	if s.keepAlive != nil {
+	if s.ckpt == nil {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return fmt.Errorf("store: checkpoint: %w", err)
-	}
-	return nil
+	return s.ckpt.truncate(ctx)
 }
 
 // Close releases the database. Stores must not be used afterwards.
 func (s *Store) Close() error {
+	s.group.close()
 	s.stmts.close()
 	if s.keepAlive != nil {
 		s.keepAlive.Close()
@@ -210,7 +217,8 @@ func (s *Store) BeginTX(ctx context.Context) (context.Context, error) {
 // openTx is a transaction and the writer slot it holds.
 type openTx struct {
 	*sql.Tx
-	release func() // frees the writer slot; only the first call counts
+	release        func() // frees the writer slot; only the first call counts
+	clientsChanged bool   // the transaction wrote to the clients table
 }
 
 // txOf returns the transaction ctx carries, or nil.
@@ -226,7 +234,11 @@ func (s *Store) Commit(ctx context.Context) error {
 		return errors.New("store: commit: no transaction in context")
 	}
 	defer tx.release()
-	if err := tx.Commit(); err != nil {
+	err := tx.Commit()
+	if tx.clientsChanged {
+		s.clients.invalidate()
+	}
+	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
@@ -248,9 +260,9 @@ func (s *Store) Rollback(ctx context.Context) error {
 }
 
 // q runs prepared statements in the transaction carried by ctx, or on the
-// database, where each write takes the writer slot for its own duration.
+// database, where writes are committed in groups.
 func (s *Store) q(ctx context.Context) querier {
-	p := preparedQuerier{cache: s.stmts, raw: s.raw(ctx), writer: s.writer}
+	p := preparedQuerier{cache: s.stmts, raw: s.raw(ctx), group: s.group}
 	if tx := s.txOf(ctx); tx != nil {
 		p.tx = tx.Tx
 	}
