@@ -336,37 +336,12 @@ func readBanner(t *testing.T, stdout io.Reader, stderr *bytes.Buffer) string {
 // with PKCE) and returns the ID token's claims and UserInfo's.
 func signInWithClaims(t *testing.T, hc *http.Client, issuer string) (id, userinfo map[string]any) {
 	t.Helper()
-	ctx := oidc.ClientContext(t.Context(), hc)
-	provider, err := oidc.NewProvider(ctx, issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
 	app := oauth2.Config{
-		ClientID: "my-app", ClientSecret: "my-app-secret", Endpoint: provider.Endpoint(),
+		ClientID: "my-app", ClientSecret: "my-app-secret",
 		RedirectURL: "http://127.0.0.1:9/callback", Scopes: []string{oidc.ScopeOpenID, "profile"},
 	}
-	verifier := oauth2.GenerateVerifier()
-	callback, err := triotest.SignIn(ctx, hc, app.AuthCodeURL("state-1", oauth2.S256ChallengeOption(verifier)), "alice", "wonderland")
+	id, userinfo, err := triotest.SignInClaims(t.Context(), hc, issuer, app, "alice", "wonderland")
 	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := app.Exchange(ctx, callback.Query().Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := token.Extra("id_token").(string)
-	idt, err := provider.Verifier(&oidc.Config{ClientID: "my-app"}).Verify(ctx, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := idt.Claims(&id); err != nil {
-		t.Fatal(err)
-	}
-	info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(token))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := info.Claims(&userinfo); err != nil {
 		t.Fatal(err)
 	}
 	return id, userinfo

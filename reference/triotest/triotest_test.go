@@ -22,37 +22,9 @@ const redirectURI = "http://127.0.0.1:9/callback"
 // the ID token's claims and UserInfo's.
 func signIn(t *testing.T, srv *triotest.Server, client triotest.Client, scopes ...string) (idClaims, userinfo map[string]any) {
 	t.Helper()
-	ctx := oidc.ClientContext(t.Context(), srv.Client())
-	provider, err := oidc.NewProvider(ctx, srv.Issuer)
+	app := oauth2.Config{ClientID: client.ID, ClientSecret: client.Secret, RedirectURL: redirectURI, Scopes: scopes}
+	idClaims, userinfo, err := triotest.SignInClaims(t.Context(), srv.Client(), srv.Issuer, app, "alice", "wonderland")
 	if err != nil {
-		t.Fatal(err)
-	}
-	app := oauth2.Config{ClientID: client.ID, ClientSecret: client.Secret, Endpoint: provider.Endpoint(), RedirectURL: redirectURI, Scopes: scopes}
-	verifier := oauth2.GenerateVerifier()
-	callback, err := srv.SignIn(app.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), "alice", "wonderland")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := callback.Query().Get("state"); got != "s" {
-		t.Fatalf("state %q in %s", got, callback.Redacted())
-	}
-	token, err := app.Exchange(ctx, callback.Query().Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := token.Extra("id_token").(string)
-	idt, err := provider.Verifier(&oidc.Config{ClientID: client.ID}).Verify(ctx, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := idt.Claims(&idClaims); err != nil {
-		t.Fatal(err)
-	}
-	info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(token))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := info.Claims(&userinfo); err != nil {
 		t.Fatal(err)
 	}
 	return idClaims, userinfo
