@@ -143,3 +143,17 @@ var Faults = []Fault{
 	{"rs-no-challenge", "resource server", "the resource server's refusals lack WWW-Authenticate", "RFC6750-3", MUST, ""},
 	{"rs-challenge-error-without-token", "resource server", "the challenge to a request without a token carries an error code", "RFC6750-3.1", SHOULD, ""},
 }
+
+// OnePerArea is the first fault of each area, in catalogue order: a sample
+// that reaches every part of the reference in a run of a few minutes.
+func OnePerArea(faults []Fault) []Fault {
+	var sample []Fault
+	seen := map[string]bool{}
+	for _, f := range faults {
+		if !seen[f.Area] {
+			seen[f.Area] = true
+			sample = append(sample, f)
+		}
+	}
+	return sample
+}
