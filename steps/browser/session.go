@@ -236,29 +236,41 @@ func (s *Session) withElement(what, selector, body string) (string, error) {
 
 // Fill waits for the input matching selector, clears it and types value.
 // Input.insertText fires the input events a person's typing would, which
-// script-driven login forms listen to.
+// script-driven login forms listen to. A page that renders its form again
+// after showing it replaces the field a person had started typing into;
+// as a person would, Fill types again into the new field until one keeps
+// the value.
 func (s *Session) Fill(selector, value string) error {
-	if _, err := s.withElement("appear so it can be filled", selector,
-		`el.scrollIntoView({block: "center"}); el.focus(); if ("value" in el) { el.value = ""; } return {value: ""};`); err != nil {
-		return err
+	var permanent error
+	err := s.poll(fmt.Sprintf("%q to appear and take the typed value", selector), func(ctx context.Context) (bool, error) {
+		r, err := eval[queryResult](ctx, queryScript(selector,
+			`el.scrollIntoView({block: "center"}); el.focus(); if ("value" in el) { el.value = ""; } return {value: ""};`))
+		switch {
+		case err != nil:
+			return false, err
+		case r.Err != "":
+			permanent = errors.New(r.Err)
+			return true, nil
+		case r.Missing:
+			return false, nil
+		}
+		if _, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: value}); err != nil {
+			return false, fmt.Errorf("typing: %w", err)
+		}
+		got, err := eval[queryResult](ctx, queryScript(selector,
+			`el.dispatchEvent(new Event("change", {bubbles: true})); return {value: String(el.value ?? "")};`))
+		if err != nil {
+			return false, fmt.Errorf("reading the value back: %w", err)
+		}
+		if !got.Found || got.Value != value {
+			return false, errors.New("the field did not keep the typed value (the page replaced or reset it)")
+		}
+		return true, nil
+	})
+	if permanent != nil {
+		return fmt.Errorf("browser: %q: %w", selector, permanent)
 	}
-	ctx, cancel := s.actionCtx()
-	defer cancel()
-	if _, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: value}); err != nil {
-		return fmt.Errorf("browser: typing into %q: %w", selector, err)
-	}
-	got, err := eval[queryResult](ctx, queryScript(selector,
-		`el.dispatchEvent(new Event("change", {bubbles: true})); return {value: String(el.value ?? "")};`))
-	if err != nil {
-		return fmt.Errorf("browser: reading back %q: %w", selector, err)
-	}
-	if !got.Found {
-		return fmt.Errorf("browser: reading back %q: the page gave no answer about the element", selector)
-	}
-	if got.Value != value {
-		return fmt.Errorf("browser: %q did not take the typed value (the page may have replaced the field)", selector)
-	}
-	return nil
+	return err
 }
 
 // Click waits for the element matching selector and clicks it. The click is
