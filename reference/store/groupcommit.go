@@ -100,7 +100,11 @@ func (g *groupCommit) run() {
 		select {
 		case <-g.wake:
 		case <-g.stop:
-			for _, w := range g.take(len(g.pending)) {
+			g.mu.Lock()
+			rest := g.pending
+			g.pending = nil
+			g.mu.Unlock()
+			for _, w := range rest {
 				w.finish(nil, errClosed)
 			}
 			return
