@@ -48,13 +48,25 @@ func (s *scenario) openClientApp() error {
 	return sess.Navigate(app.URL)
 }
 
-// waitForText polls the page until selector's text contains want.
+// errorGrace is how long a page may show the application's error marker
+// before a wait for other text gives up: long enough for a page that
+// updates itself, far shorter than the browser timeout.
+const errorGrace = 2 * time.Second
+
+// waitForText polls the page until selector's text contains want. Once the
+// page shows the application's error marker without want, it waits only
+// errorGrace more.
 func (s *scenario) waitForText(selector, want string) error {
 	sess, err := s.session()
 	if err != nil {
 		return err
 	}
+	marker := "[Error]"
+	if app := s.run.cfg.ClientApp; app != nil {
+		marker = app.ErrorMarker()
+	}
 	deadline := time.Now().Add(s.run.cfg.Timeouts.Browser)
+	var errorSince time.Time
 	last := ""
 	for {
 		if text, err := sess.Text(selector); err == nil {
@@ -62,6 +74,12 @@ func (s *scenario) waitForText(selector, want string) error {
 			if strings.Contains(text, want) {
 				return nil
 			}
+			if errorSince.IsZero() && strings.Contains(text, marker) {
+				errorSince = time.Now()
+			}
+		}
+		if !errorSince.IsZero() && time.Since(errorSince) >= errorGrace {
+			return fmt.Errorf("%s does not say %q: the page shows an error (%q)", selector, want, truncateText(last, 300))
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s does not say %q within %s (it says %q)", selector, want, s.run.cfg.Timeouts.Browser, truncateText(last, 200))

@@ -210,6 +210,18 @@ type ClientApp struct {
 	// RedirectURI is the application's redirect URI registered at the
 	// issuer: where the flow comes back to it.
 	RedirectURI string `yaml:"redirect_uri"`
+	// ErrorText marks an error the application shows (default "[Error]",
+	// as the IRIS workshop's page and the reference's write them): a step
+	// waiting for other text stops soon after it appears.
+	ErrorText string `yaml:"error_text"`
+}
+
+// ErrorMarker is ErrorText or its default.
+func (a *ClientApp) ErrorMarker() string {
+	if a.ErrorText == "" {
+		return "[Error]"
+	}
+	return a.ErrorText
 }
 
 // ResourceServer is a protected resource that accepts the issuer's tokens.
