@@ -78,6 +78,23 @@ func TestInterruptedReport(t *testing.T) {
 	}
 }
 
+// A run interrupted between two scenarios has none to mark as not run; its
+// Cucumber JSON still says INTERRUPTED.
+func TestInterruptedBetweenScenarios(t *testing.T) {
+	r := New("oauthtrio conformance", "https://idp.example.org")
+	done := r.Start("Discovery answers", "Discovery", nil)
+	done.Step("Given", "the issuer", StepPassed, nil, time.Millisecond)
+	done.Finish(nil)
+	r.Interrupt("SIGTERM")
+	var out bytes.Buffer
+	if err := r.cucumber(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "INTERRUPTED (SIGTERM)") {
+		t.Errorf("cucumber.json does not say INTERRUPTED:\n%s", out.String())
+	}
+}
+
 // Authorization codes are redacted everywhere, the notes included (the
 // pages a login went through are URLs with the code in them).
 func TestNotesRedactCodes(t *testing.T) {

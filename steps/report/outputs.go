@@ -405,6 +405,14 @@ func (r *Report) cucumber(w io.Writer) error {
 	if features == nil {
 		features = []cukeFeature{}
 	}
+	// Cucumber JSON has no place for the run as a whole: every feature
+	// says that the run was cut short, even when no scenario was under way
+	// at the time and so none is marked not run.
+	if why := r.Interrupted(); why != "" {
+		for i := range features {
+			features[i].Description = strings.TrimSpace("INTERRUPTED (" + why + "): a partial report.\n\n" + features[i].Description)
+		}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(features)
