@@ -53,10 +53,15 @@ func (s *scenario) openClientApp() error {
 // updates itself, far shorter than the browser timeout.
 const errorGrace = 2 * time.Second
 
-// waitForText polls the page until selector's text contains want. Once the
-// page shows the application's error marker without want, it waits only
-// errorGrace more.
+// waitForText waits until selector's text contains want.
 func (s *scenario) waitForText(selector, want string) error {
+	return s.waitForPage(selector, fmt.Sprintf("say %q", want), func(text string) bool { return strings.Contains(text, want) })
+}
+
+// waitForPage polls the page until selector's text satisfies done, for up
+// to the browser timeout. Once the page shows the application's error
+// marker, it waits only errorGrace more.
+func (s *scenario) waitForPage(selector, what string, done func(text string) bool) error {
 	sess, err := s.session()
 	if err != nil {
 		return err
@@ -67,22 +72,29 @@ func (s *scenario) waitForText(selector, want string) error {
 	}
 	deadline := time.Now().Add(s.run.cfg.Timeouts.Browser)
 	var errorSince time.Time
-	last := ""
+	last, page := "", ""
 	for {
-		if text, err := sess.Text(selector); err == nil {
-			last = text
-			if strings.Contains(text, want) {
-				return nil
+		// Exists does not wait, so an element the page lacks costs one
+		// poll, not the browser timeout.
+		if sess.Exists(selector) {
+			if text, err := sess.Text(selector); err == nil {
+				last = text
+				if done(text) {
+					return nil
+				}
 			}
-			if errorSince.IsZero() && strings.Contains(text, marker) {
+		}
+		if body, err := sess.Text("body"); err == nil {
+			page = body
+			if errorSince.IsZero() && strings.Contains(body, marker) {
 				errorSince = time.Now()
 			}
 		}
 		if !errorSince.IsZero() && time.Since(errorSince) >= errorGrace {
-			return fmt.Errorf("%s does not say %q: the page shows an error (%q)", selector, want, truncateText(last, 300))
+			return fmt.Errorf("%s does not %s: the page shows an error (%q)", selector, what, truncateText(linesWith(page, marker), 300))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s does not say %q within %s (it says %q)", selector, want, s.run.cfg.Timeouts.Browser, truncateText(last, 200))
+			return fmt.Errorf("%s does not %s within %s (it says %q)", selector, what, s.run.cfg.Timeouts.Browser, truncateText(last, 200))
 		}
 		select {
 		case <-s.ctx.Done():
@@ -90,6 +102,17 @@ func (s *scenario) waitForText(selector, want string) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// linesWith returns the lines of text that contain marker.
+func linesWith(text, marker string) string {
+	var found []string
+	for line := range strings.Lines(text) {
+		if strings.Contains(line, marker) {
+			found = append(found, strings.TrimSpace(line))
+		}
+	}
+	return strings.Join(found, " | ")
 }
 
 func truncateText(s string, n int) string {
@@ -144,15 +167,5 @@ func (s *scenario) pageElementSays(selector, text string) error {
 }
 
 func (s *scenario) pageElementNotEmpty(selector string) error {
-	if err := s.browser.WaitFor(selector); err != nil {
-		return err
-	}
-	text, err := s.browser.Text(selector)
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(text) == "" {
-		return fmt.Errorf("%s is empty", selector)
-	}
-	return nil
+	return s.waitForPage(selector, "show any text", func(text string) bool { return strings.TrimSpace(text) != "" })
 }
