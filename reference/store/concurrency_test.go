@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,16 +18,7 @@ import (
 // token and one code, on both the in-memory and the WAL file set-up: each
 // may be consumed exactly once, and readers always get the requester.
 func TestConcurrentRotationAndReuse(t *testing.T) {
-	opens := map[string]func(t *testing.T) *Store{
-		"memory": newStore,
-		"file": func(t *testing.T) *Store {
-			s, err := Open(filepath.Join(t.TempDir(), "race.db"), newTestSession)
-			require.NoError(t, err)
-			t.Cleanup(func() { s.Close() })
-			return s
-		},
-	}
-	for name, open := range opens {
+	for name, open := range bothSetUps {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			s := open(t)

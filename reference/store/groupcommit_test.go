@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -15,15 +14,7 @@ import (
 // TestGroupedWritesFailAlone: writes that share a commit behave as if each
 // had its own: one that breaks a constraint fails, and only it.
 func TestGroupedWritesFailAlone(t *testing.T) {
-	for name, open := range map[string]func(t *testing.T) *Store{
-		"memory": newStore,
-		"file": func(t *testing.T) *Store {
-			s, err := Open(filepath.Join(t.TempDir(), "group.db"), newTestSession)
-			require.NoError(t, err)
-			t.Cleanup(func() { s.Close() })
-			return s
-		},
-	} {
+	for name, open := range bothSetUps {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			s := open(t)

@@ -41,6 +41,17 @@ func newStore(t *testing.T) *Store {
 	return s
 }
 
+// bothSetUps opens an empty store in memory (no WAL) and on disk (WAL).
+var bothSetUps = map[string]func(t *testing.T) *Store{
+	"memory": newStore,
+	"file": func(t *testing.T) *Store {
+		s, err := Open(filepath.Join(t.TempDir(), "oauthtrio.db"), newTestSession)
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close() })
+		return s
+	},
+}
+
 func testClient(id string) *Client {
 	return &Client{
 		DefaultOpenIDConnectClient: &fosite.DefaultOpenIDConnectClient{
