@@ -229,14 +229,17 @@ func TestAuthorizeLoginConsentRedirect(t *testing.T) {
 	assert.Equal(t, "st-1", u.Query().Get("state"))
 	require.Len(t, received(), 1, "Chromium follows the redirect and the listener answers")
 
+	again := func(state string) (*AuthorizeResult, error) {
+		return s.Authorize(context.Background(), AuthorizeRequest{
+			URL:            authURL(sharedIssuer.URL, "good-client", cb.URL+"/cb", state),
+			RedirectPrefix: cb.URL + "/cb",
+			Profile:        p,
+			Username:       "alice",
+			Password:       "wonderland",
+		})
+	}
 	// The second authorization rides on the session cookie: no login page.
-	res, err = s.Authorize(context.Background(), AuthorizeRequest{
-		URL:            authURL(sharedIssuer.URL, "good-client", cb.URL+"/cb", "st-2"),
-		RedirectPrefix: cb.URL + "/cb",
-		Profile:        p,
-		Username:       "alice",
-		Password:       "wonderland",
-	})
+	res, err = again("st-2")
 	require.NoError(t, err)
 	assert.False(t, res.LoginShown)
 	assert.False(t, res.ConsentShown)
@@ -252,13 +255,7 @@ func TestAuthorizeLoginConsentRedirect(t *testing.T) {
 
 	// Cookies saved before they were cleared go back and are sent again.
 	require.NoError(t, s.SetCookies(cookies))
-	res, err = s.Authorize(context.Background(), AuthorizeRequest{
-		URL:            authURL(sharedIssuer.URL, "good-client", cb.URL+"/cb", "st-3"),
-		RedirectPrefix: cb.URL + "/cb",
-		Profile:        p,
-		Username:       "alice",
-		Password:       "wonderland",
-	})
+	res, err = again("st-3")
 	require.NoError(t, err)
 	assert.False(t, res.LoginShown)
 	assert.Contains(t, res.RedirectURL, "code=sso-code")
