@@ -64,7 +64,7 @@ func TestNodeOIDCProvider(t *testing.T) {
 	})
 	issuerURL := "http://127.0.0.1:" + issuerPort
 	start := time.Now()
-	if err := proc.WaitForDiscovery(ctx, issuerURL, 100*time.Millisecond, 30*time.Second); err != nil {
+	if err := proc.WaitForDiscovery(ctx, nil, issuerURL, 100*time.Millisecond, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("node-oidc-provider answered discovery after %s", time.Since(start).Round(time.Millisecond))

@@ -6,12 +6,15 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -22,6 +25,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/oauthtrio/oauthtrio/internal/selfsigned"
 	"github.com/oauthtrio/oauthtrio/reference/trio"
 	peerproc "github.com/oauthtrio/oauthtrio/steps/launch/peer"
 )
@@ -31,7 +35,9 @@ import (
 // the same time, in interleaved rounds, and prints each rate beside the
 // crypto bound it is held to, measured in the same run on the same cores:
 //
-//   - client_credentials with ES256 against node-oidc-provider's;
+//   - client_credentials with ES256 against node-oidc-provider's, both
+//     over HTTPS as the reference's front serves, and for information
+//     against node-oidc-provider over plain HTTP;
 //   - client_credentials with RS256 against RS256 signing alone;
 //   - introspection of an RS256 access token against RS256 verification;
 //   - the resource server, which verifies the JWT and then introspects it,
@@ -56,14 +62,16 @@ func BenchmarkCompare(b *testing.B) {
 	bound := newRSABound(b)
 	rs := startCompareTrio(b, "RS256")
 	es := startCompareTrio(b, "ES256")
-	node := startNodePeer(b)
+	node := startNodePeer(b, true)
+	nodePlain := startNodePeer(b, false)
 
 	// One token of each reference, for introspection and the resource server.
 	token := rs.accessToken(b)
 	targets := []compareTarget{
 		{name: "reference ES256 token", client: es.client, build: es.tokenRequest},
 		{name: "reference RS256 token", client: rs.client, build: rs.tokenRequest},
-		{name: "node-oidc-provider token", client: http.DefaultClient, build: node.tokenRequest},
+		{name: "node-oidc-provider token", client: node.client, build: node.tokenRequest},
+		{name: "node, plain HTTP, token", client: nodePlain.client, build: nodePlain.tokenRequest},
 		{name: "reference introspection", client: rs.client, build: func() vegeta.Target { return rs.introspectionRequest(token) }},
 		{name: "reference resource server", client: rs.client, build: func() vegeta.Target { return rs.resourceRequest(token) }},
 		{name: "reference discovery (floor)", client: rs.client, build: rs.discoveryRequest},
@@ -98,7 +106,7 @@ func BenchmarkCompare(b *testing.B) {
 	load, _ := os.ReadFile("/proc/loadavg")
 	out := &strings.Builder{}
 	fmt.Fprintf(out, "\n%d rounds of %s per target, interleaved, %d cores, load average %s\n", rounds, attack, runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
-	for _, name := range []string{"reference ES256 token", "reference RS256 token", "node-oidc-provider token",
+	for _, name := range []string{"reference ES256 token", "reference RS256 token", "node-oidc-provider token", "node, plain HTTP, token",
 		"reference introspection", "reference resource server", "reference discovery (floor)", "RS256 signing bound", "RS256 verification bound"} {
 		fmt.Fprintf(out, "  %-28s %9.0f /s  (rounds: %s)\n", name, mean(name), formatRates(rates[name]))
 	}
@@ -108,6 +116,7 @@ func BenchmarkCompare(b *testing.B) {
 		goal       float64
 	}{
 		{"reference ES256 / node-oidc-provider", mean("reference ES256 token"), mean("node-oidc-provider token"), 0.8},
+		{"reference ES256 / node over plain HTTP", mean("reference ES256 token"), mean("node, plain HTTP, token"), 0},
 		{"reference RS256 / RS256 signing bound", mean("reference RS256 token"), mean("RS256 signing bound"), 0.85},
 		{"introspection / verification bound", mean("reference introspection"), mean("RS256 verification bound"), 0.8},
 		{"resource server / half verification bound", mean("reference resource server"), mean("RS256 verification bound") / 2, 0.8},
@@ -337,9 +346,14 @@ func (c *compareTrio) accessToken(b *testing.B) string {
 }
 
 // nodePeer is node-oidc-provider on a free loopback port.
-type nodePeer struct{ issuer string }
+type nodePeer struct {
+	issuer string
+	client *http.Client
+}
 
-func startNodePeer(b *testing.B) *nodePeer {
+// startNodePeer starts node-oidc-provider, over HTTPS with a certificate
+// of the kind the reference's front makes (ECDSA P-256) when overHTTPS is set.
+func startNodePeer(b *testing.B, overHTTPS bool) *nodePeer {
 	const fixture = "../../testdata/peers/node-oidc-provider"
 	dir := b.TempDir()
 	err := peerproc.InstallNPM(context.Background(), fixture, dir, "package.json", "package-lock.json", "server.mjs")
@@ -354,16 +368,41 @@ func startNodePeer(b *testing.B) *nodePeer {
 		b.Fatal(err)
 	}
 	env := []string{"NODE_OIDC_PORT=" + strconv.Itoa(ports[0]), "NODE_OIDC_REDIRECT_PORT=" + strconv.Itoa(ports[1])}
+	peer := &nodePeer{issuer: "http://127.0.0.1:" + strconv.Itoa(ports[0]), client: &http.Client{}}
+	if overHTTPS {
+		env = append(env, nodeCertificate(b, dir, peer)...)
+	}
 	proc, err := peerproc.Start(dir, env, "node", "server.mjs")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { proc.Stop(5 * time.Second) })
-	issuer := "http://127.0.0.1:" + strconv.Itoa(ports[0])
-	if err := proc.WaitForDiscovery(context.Background(), issuer, 100*time.Millisecond, 30*time.Second); err != nil {
+	if err := proc.WaitForDiscovery(context.Background(), peer.client, peer.issuer, 100*time.Millisecond, 30*time.Second); err != nil {
 		b.Fatalf("%v\n%s", err, proc.Output())
 	}
-	return &nodePeer{issuer: issuer}
+	return peer
+}
+
+// nodeCertificate writes a certificate for 127.0.0.1 into dir, switches
+// peer to HTTPS with a client that trusts it, and returns the environment
+// that tells server.mjs to serve it.
+func nodeCertificate(b *testing.B, dir string, peer *nodePeer) []string {
+	cert, err := selfsigned.New(selfsigned.Options{CommonName: "node-oidc-provider", Hosts: []string{"127.0.0.1"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	if err := os.WriteFile(certFile, cert.CertPEM, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, cert.KeyPEM, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert.Leaf)
+	peer.issuer = "https" + strings.TrimPrefix(peer.issuer, "http")
+	peer.client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return []string{"NODE_OIDC_TLS_CERT=" + certFile, "NODE_OIDC_TLS_KEY=" + keyFile}
 }
 
 // tokenRequest is the same request to node-oidc-provider's service client

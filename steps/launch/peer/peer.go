@@ -121,12 +121,16 @@ func (p *Process) Stop(grace time.Duration) {
 }
 
 // WaitForDiscovery polls the issuer's OpenID discovery document every
-// interval until it answers 200, the process exits, or limit passes.
-func (p *Process) WaitForDiscovery(ctx context.Context, issuer string, interval, limit time.Duration) error {
+// interval until it answers 200, the process exits, or limit passes. The
+// polls go through client, which for an HTTPS issuer must trust its
+// certificate; nil means a plain client.
+func (p *Process) WaitForDiscovery(ctx context.Context, client *http.Client, issuer string, interval, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	url := trimSlash(issuer) + "/.well-known/openid-configuration"
-	client := &http.Client{Timeout: interval * 10}
+	if client == nil {
+		client = &http.Client{Timeout: interval * 10}
+	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	var last error

@@ -52,9 +52,11 @@ func TestStopEndsTheGroup(t *testing.T) {
 	}
 }
 
+// TestWaitForDiscovery polls an HTTPS issuer through the client given,
+// which alone trusts the test server's certificate.
 func TestWaitForDiscovery(t *testing.T) {
 	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/issuer/.well-known/openid-configuration" {
 			http.NotFound(w, r)
 			return
@@ -72,7 +74,7 @@ func TestWaitForDiscovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Stop(time.Second)
-	if err := p.WaitForDiscovery(context.Background(), srv.URL+"/issuer/", 10*time.Millisecond, 5*time.Second); err != nil {
+	if err := p.WaitForDiscovery(context.Background(), srv.Client(), srv.URL+"/issuer/", 10*time.Millisecond, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if n := calls.Load(); n != 3 {
@@ -90,7 +92,7 @@ func TestWaitForDiscoveryNoticesAnExit(t *testing.T) {
 		t.Fatal(err)
 	}
 	issuer := "http://127.0.0.1:" + strconv.Itoa(ports[0])
-	err = p.WaitForDiscovery(context.Background(), issuer, 10*time.Millisecond, 10*time.Second)
+	err = p.WaitForDiscovery(context.Background(), nil, issuer, 10*time.Millisecond, 10*time.Second)
 	if err == nil || !strings.Contains(err.Error(), "exited") {
 		t.Fatalf("got %v, want an error saying the process exited", err)
 	}
