@@ -3,6 +3,8 @@ package steps
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
 	"strings"
 	"time"
 
@@ -45,7 +47,45 @@ func (s *scenario) openClientApp() error {
 	if err != nil {
 		return err
 	}
+	if s.appRequests == nil {
+		list, stop, err := sess.RecordRequests()
+		if err != nil {
+			return err
+		}
+		s.appRequests, s.stopAppRequests = list, stop
+	}
 	return sess.Navigate(app.URL)
+}
+
+// calledBack reports whether the browser has brought an authorization
+// response to redirectURI since the client page was opened. The
+// application may answer it with a redirect to its page at once, too fast
+// for the URL to be seen there; the request is seen all the same.
+func (s *scenario) calledBack(redirectURI string) bool {
+	if s.appRequests == nil {
+		return false
+	}
+	for _, raw := range s.appRequests() {
+		if strings.HasPrefix(raw, redirectURI) && isAuthorizationResponse(raw) {
+			return true
+		}
+	}
+	return false
+}
+
+// isAuthorizationResponse reports whether raw carries the parameters of an
+// authorization response (RFC 6749 §4.1.2, §4.1.2.1), in its query or, for
+// a fragment response mode, in its fragment.
+func isAuthorizationResponse(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	params := u.Query()
+	if frag, err := url.ParseQuery(u.Fragment); err == nil {
+		maps.Copy(params, frag)
+	}
+	return params.Has("code") || params.Has("error")
 }
 
 // errorGrace is how long a page may show the application's error marker
@@ -152,10 +192,13 @@ func (s *scenario) userLogsInInBrowser() error {
 	}
 	// The flow ends at the application's redirect URI, which then shows
 	// its page.
-	if _, err := s.browser.Login(p, app.RedirectURI, u.Username, u.Password); err != nil {
+	arrived := func(at string) bool {
+		return strings.HasPrefix(at, app.RedirectURI) || s.calledBack(app.RedirectURI)
+	}
+	if _, err := s.browser.Login(p, arrived, u.Username, u.Password); err != nil {
 		return err
 	}
-	if _, err := s.browser.Consent(p, app.RedirectURI, true); err != nil {
+	if _, err := s.browser.Consent(p, arrived, true); err != nil {
 		return err
 	}
 	_, err = s.browser.WaitForURLPrefix(app.URL)

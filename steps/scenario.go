@@ -44,7 +44,11 @@ type scenario struct {
 	logoutURI     string            // the post_logout_redirect_uri of the logout request
 	savedCookies  []*network.Cookie // the browser's cookies, as copied before a logout
 	csrf          *formCSRF
-	shotTaken     bool // a failing step's screenshot is in the report
+	// appRequests lists the browser's requests since the client page was
+	// opened; stopAppRequests ends the recording.
+	appRequests     func() []string
+	stopAppRequests func()
+	shotTaken       bool // a failing step's screenshot is in the report
 	// lastRequestedScope is the scope of the last token request that
 	// named one.
 	lastRequestedScope string
@@ -92,6 +96,9 @@ func (r *run) initializeScenario(sc *godog.ScenarioContext) {
 					s.rec.Note("artifacts: %s, %s", shot, html)
 				}
 			}
+		}
+		if s.stopAppRequests != nil {
+			s.stopAppRequests()
 		}
 		if s.closeBrowser != nil {
 			s.closeBrowser()

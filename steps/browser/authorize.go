@@ -119,8 +119,8 @@ func (p *Profile) selectors() []string {
 // classify reads a sample with a profile. The login and consent forms are
 // checked before the error page so that an error page pattern matching some
 // text of a login page cannot hide the login.
-func (p *Profile) classify(st pageState, redirectPrefix string) PageKind {
-	if redirectPrefix != "" && strings.HasPrefix(st.URL, redirectPrefix) {
+func (p *Profile) classify(st pageState, arrived Arrived) PageKind {
+	if arrived.at(st.URL) {
 		return PageRedirected
 	}
 	if st.Present[p.LoginMarker()] && (p.re.loginURL == nil || p.re.loginURL.MatchString(st.URL)) {
@@ -176,8 +176,20 @@ func (s *Session) Page(p *Profile, redirectPrefix string) (PageKind, string, err
 	if err != nil && st.URL == "" {
 		return PageUnknown, "", err
 	}
-	return p.classify(st, redirectPrefix), st.URL, nil
+	return p.classify(st, AtPrefix(redirectPrefix)), st.URL, nil
 }
+
+// Arrived tells whether the browser, at url, has left the provider for
+// the redirect target, where a flow ends.
+type Arrived func(url string) bool
+
+// AtPrefix has arrived at the first URL starting with prefix; with an
+// empty prefix it never arrives.
+func AtPrefix(prefix string) Arrived {
+	return func(u string) bool { return prefix != "" && strings.HasPrefix(u, prefix) }
+}
+
+func (a Arrived) at(url string) bool { return a != nil && a(url) }
 
 // LoginFailed reports whether the page shows the profile's wrong-password
 // marker or, after credentials were submitted and with
@@ -195,15 +207,15 @@ func (s *Session) OnErrorPage(p *Profile) bool {
 	return err == nil && k == PageErrorPage
 }
 
-// Login waits for the login form, the consent page, the error page or a URL
-// starting with redirectPrefix. On the login form it types the credentials,
-// submits and waits for the next page. shown is false when an existing
-// single-sign-on session skipped the login. A refused login gives
-// ErrLoginFailed; an error page gives ErrErrorPage.
-func (s *Session) Login(p *Profile, redirectPrefix, username, password string) (shown bool, err error) {
+// Login waits for the login form, the consent page, the error page or the
+// redirect target. On the login form it types the credentials, submits and
+// waits for the next page. shown is false when an existing single-sign-on
+// session skipped the login. A refused login gives ErrLoginFailed; an error
+// page gives ErrErrorPage.
+func (s *Session) Login(p *Profile, arrived Arrived, username, password string) (shown bool, err error) {
 	ctx, cancel := context.WithTimeout(s.ctx, 2*s.timeout)
 	defer cancel()
-	d := &driver{s: s, p: p, prefix: redirectPrefix}
+	d := &driver{s: s, p: p, arrived: arrived}
 	k, st, err := d.waitFor(ctx, "the login page, the consent page, an error page or the redirect", PageLogin, PageConsent, PageErrorPage, PageRedirected)
 	if err != nil {
 		return false, err
@@ -217,14 +229,14 @@ func (s *Session) Login(p *Profile, redirectPrefix, username, password string) (
 	return false, nil
 }
 
-// Consent waits for the consent page, an error page or a URL starting with
-// redirectPrefix, and approves or denies. shown is false when the provider
-// skipped the consent page (consent given earlier, or not asked for this
-// client); the caller decides whether that matters.
-func (s *Session) Consent(p *Profile, redirectPrefix string, approve bool) (shown bool, err error) {
+// Consent waits for the consent page, an error page or the redirect
+// target, and approves or denies. shown is false when the provider skipped
+// the consent page (consent given earlier, or not asked for this client);
+// the caller decides whether that matters.
+func (s *Session) Consent(p *Profile, arrived Arrived, approve bool) (shown bool, err error) {
 	ctx, cancel := context.WithTimeout(s.ctx, 2*s.timeout)
 	defer cancel()
-	d := &driver{s: s, p: p, prefix: redirectPrefix}
+	d := &driver{s: s, p: p, arrived: arrived}
 	k, st, err := d.waitFor(ctx, "the consent page, an error page or the redirect", PageConsent, PageErrorPage, PageRedirected)
 	if err != nil {
 		return false, err
@@ -308,7 +320,7 @@ func (s *Session) Authorize(ctx context.Context, req AuthorizeRequest) (*Authori
 		res.Trace = append(res.Trace, "navigation: "+err.Error())
 	}
 
-	d := &driver{s: s, p: req.Profile, prefix: req.RedirectPrefix, profiles: req.Profiles}
+	d := &driver{s: s, p: req.Profile, arrived: AtPrefix(req.RedirectPrefix), profiles: req.Profiles}
 	for {
 		k, st, err := d.waitFor(fctx, "the next page of the authorization", PageLogin, PageConsent, PageErrorPage, PageRedirected)
 		res.Profile = d.p
@@ -355,7 +367,7 @@ type driver struct {
 	s        *Session
 	p        *Profile
 	profiles map[string]*Profile
-	prefix   string
+	arrived  Arrived
 
 	// marked is the mark of the document last acted on, and markedKind how
 	// it was read then; that document is ignored until it changes.
@@ -436,7 +448,7 @@ func (d *driver) waitFor(ctx context.Context, what string, want ...PageKind) (Pa
 		if st.URL != "" {
 			last = st
 		}
-		if d.prefix != "" && strings.HasPrefix(st.URL, d.prefix) {
+		if d.arrived.at(st.URL) {
 			got = PageRedirected
 			return true, nil
 		}
@@ -451,7 +463,7 @@ func (d *driver) waitFor(ctx context.Context, what string, want ...PageKind) (Pa
 		if d.p == nil {
 			return false, nil
 		}
-		k := d.p.classify(st, d.prefix)
+		k := d.p.classify(st, d.arrived)
 		// A document still being parsed may lack the elements that name it.
 		if k == PageUnknown && st.Parsing {
 			return false, nil
@@ -488,7 +500,7 @@ func (d *driver) waitFor(ctx context.Context, what string, want ...PageKind) (Pa
 		if last.URL != "" {
 			where = "last URL " + last.URL
 			if d.p != nil {
-				where += ", read by profile " + d.p.Name + " as " + d.p.classify(last, d.prefix).String()
+				where += ", read by profile " + d.p.Name + " as " + d.p.classify(last, d.arrived).String()
 			} else {
 				where += ", which no login profile recognises"
 			}

@@ -374,10 +374,10 @@ func TestLoginAndConsentSeparately(t *testing.T) {
 	cb, _ := callbackServer(t)
 	p := referenceProfile(t)
 	require.NoError(t, s.Navigate(authURL(sharedIssuer.URL, "good-client", cb.URL+"/cb", "sep")))
-	shown, err := s.Login(p, cb.URL, "alice", "wonderland")
+	shown, err := s.Login(p, AtPrefix(cb.URL), "alice", "wonderland")
 	require.NoError(t, err)
 	assert.True(t, shown)
-	shown, err = s.Consent(p, cb.URL, true)
+	shown, err = s.Consent(p, AtPrefix(cb.URL), true)
 	require.NoError(t, err)
 	assert.True(t, shown)
 	u, err := s.WaitForURLPrefix(cb.URL + "/cb")
@@ -386,10 +386,10 @@ func TestLoginAndConsentSeparately(t *testing.T) {
 
 	// With the SSO session both pages are skipped, and Consent says so.
 	require.NoError(t, s.Navigate(authURL(sharedIssuer.URL, "good-client", cb.URL+"/cb", "sep2")))
-	shown, err = s.Login(p, cb.URL, "alice", "wonderland")
+	shown, err = s.Login(p, AtPrefix(cb.URL), "alice", "wonderland")
 	require.NoError(t, err)
 	assert.False(t, shown)
-	shown, err = s.Consent(p, cb.URL, true)
+	shown, err = s.Consent(p, AtPrefix(cb.URL), true)
 	require.NoError(t, err)
 	assert.False(t, shown, "consent skipped")
 }

@@ -191,7 +191,7 @@ func TestRefusedLoginReturnsToLogin(t *testing.T) {
 			assert.Equal(t, fallback, p.DetectsLoginFailure())
 
 			require.NoError(t, s.Navigate(iris.URL+"/oauth2/authorize?client_id=iris-client&state=f&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcb"))
-			shown, err := s.Login(&p, "http://127.0.0.1:1/cb", "developer", "wrong")
+			shown, err := s.Login(&p, AtPrefix("http://127.0.0.1:1/cb"), "developer", "wrong")
 			assert.True(t, shown)
 			if fallback {
 				require.ErrorIs(t, err, ErrLoginFailed)

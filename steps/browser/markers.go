@@ -76,13 +76,15 @@ func (s *Session) WaitForMarker(markers ...Marker) (int, error) {
 	return found, err
 }
 
-// RecordRequests records, from now on, the URL (fragment included) of
-// every request the session's pages make: navigations, each redirect hop
-// and subresources. The returned func lists them so far.
-func (s *Session) RecordRequests() (func() []string, error) {
+// RecordRequests records, from now on until stop, the URL (fragment
+// included) of every request the session's pages make: navigations, each
+// redirect hop and subresources. list returns them so far. A session
+// handed on to another scenario must be stopped first.
+func (s *Session) RecordRequests() (list func() []string, stop func(), err error) {
 	var mu sync.Mutex
 	var urls []string
-	events := chromedp.Events(s.ctx, network.RequestWillBeSent)
+	rctx, stop := context.WithCancel(s.ctx)
+	events := chromedp.Events(rctx, network.RequestWillBeSent)
 	go func() {
 		for ev, err := range events {
 			if err != nil {
@@ -98,11 +100,12 @@ func (s *Session) RecordRequests() (func() []string, error) {
 	ctx, cancel := s.actionCtx()
 	defer cancel()
 	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-		return nil, fmt.Errorf("browser: recording requests: %w", err)
+		stop()
+		return nil, nil, fmt.Errorf("browser: recording requests: %w", err)
 	}
 	return func() []string {
 		mu.Lock()
 		defer mu.Unlock()
 		return append([]string(nil), urls...)
-	}, nil
+	}, stop, nil
 }

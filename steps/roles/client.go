@@ -346,10 +346,11 @@ func (c *clientScenario) signIn(b testop.Bend) error {
 		return err
 	}
 	defer closeSession()
-	urls, err := sess.RecordRequests()
+	urls, stopRecording, err := sess.RecordRequests()
 	if err != nil {
 		return err
 	}
+	defer stopRecording()
 	before := len(c.op.AuthorizationRequests())
 	if err := sess.Navigate(c.cfg.URL); err != nil {
 		return fmt.Errorf("client.url: %w", err)
