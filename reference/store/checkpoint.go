@@ -4,16 +4,22 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 )
 
-// Checkpoints come at most every checkpointPause, unless the WAL had grown
-// past checkpointFrames (SQLite's own threshold: about 4 MB) since the
-// last one; then the next follows at once.
+// A checkpoint follows the last one after checkpointPause, or as soon as
+// the WAL file has grown to checkpointBytes; the file's size is looked at
+// every checkpointPoll meanwhile. Rare checkpoints copy less: a page
+// written many times in between, such as the last leaf of a table or an
+// index under random keys, is copied once. The WAL, which a completed
+// checkpoint lets the writers start afresh, holds what is written in a
+// pause, at most about checkpointBytes plus what comes during the copy.
 const (
-	checkpointPause  = 100 * time.Millisecond
-	checkpointFrames = 1000
+	checkpointPause = time.Second
+	checkpointBytes = 32 << 20
+	checkpointPoll  = 10 * time.Millisecond
 )
 
 // checkpointer copies the WAL into the database beside the writers.
@@ -26,15 +32,18 @@ const (
 type checkpointer struct {
 	db      *sql.DB
 	writer  writerSlot
+	walPath string
 	nudge   chan struct{}
+	stop    chan struct{}
 	stopped chan struct{}
 	// running is held through each checkpoint: SQLite runs one at a time
 	// and answers a second with "busy" instead of waiting.
 	running sync.Mutex
 }
 
-func newCheckpointer(db *sql.DB, writer writerSlot) *checkpointer {
-	c := &checkpointer{db: db, writer: writer, nudge: make(chan struct{}, 1), stopped: make(chan struct{})}
+func newCheckpointer(db *sql.DB, writer writerSlot, walPath string) *checkpointer {
+	c := &checkpointer{db: db, writer: writer, walPath: walPath,
+		nudge: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -47,34 +56,59 @@ func (c *checkpointer) due() {
 	}
 }
 
-// close stops the checkpointer; SQLite checkpoints what is left when the
-// last connection closes.
+// close stops the checkpointer, also in a pause; SQLite checkpoints what
+// is left when the last connection closes.
 func (c *checkpointer) close() {
-	close(c.nudge)
+	close(c.stop)
 	<-c.stopped
 }
 
 func (c *checkpointer) run() {
 	defer close(c.stopped)
 	ctx := context.Background()
-	for range c.nudge {
-		if frames := c.checkpoint(ctx); frames < checkpointFrames {
-			time.Sleep(checkpointPause)
+	for {
+		select {
+		case <-c.nudge:
+		case <-c.stop:
+			return
+		}
+		c.checkpoint(ctx)
+		if !c.pause() {
+			return
 		}
 	}
 }
 
-// checkpoint runs the two steps and returns how many frames the WAL held.
-func (c *checkpointer) checkpoint(ctx context.Context) int {
+// pause waits checkpointPause, or until the WAL file reaches
+// checkpointBytes; it reports false when the checkpointer is stopped.
+func (c *checkpointer) pause() bool {
+	deadline := time.NewTimer(checkpointPause)
+	defer deadline.Stop()
+	poll := time.NewTicker(checkpointPoll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return false
+		case <-deadline.C:
+			return true
+		case <-poll.C:
+			if fi, err := os.Stat(c.walPath); err == nil && fi.Size() >= checkpointBytes {
+				return true
+			}
+		}
+	}
+}
+
+// checkpoint runs the two steps.
+func (c *checkpointer) checkpoint(ctx context.Context) {
 	c.running.Lock()
 	defer c.running.Unlock()
-	frames, err := c.passive(ctx)
-	if err == nil {
+	if err := c.passive(ctx); err == nil {
 		_ = c.writer.acquire(ctx)
-		_, _ = c.passive(ctx)
+		_ = c.passive(ctx)
 		c.writer.release()
 	}
-	return frames
 }
 
 // truncate copies the whole WAL into the database and empties it, with
@@ -103,11 +137,9 @@ func (c *checkpointer) truncate(ctx context.Context) error {
 	return nil
 }
 
-// passive runs one passive checkpoint and returns how many frames the WAL
-// held. A failed checkpoint loses nothing; the next one copies what it
-// left.
-func (c *checkpointer) passive(ctx context.Context) (frames int, err error) {
-	var busy, copied int
-	err = c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
-	return frames, err
+// passive runs one passive checkpoint. A failed checkpoint loses
+// nothing; the next one copies what it left.
+func (c *checkpointer) passive(ctx context.Context) error {
+	var busy, frames, copied int
+	return c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
 }

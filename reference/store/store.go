@@ -76,7 +76,7 @@ func Open(path string, newSession func() fosite.Session) (*Store, error) {
 	if err := createPrivate(abs); err != nil {
 		return nil, err
 	}
-	return open(name, newSession, false)
+	return open(name, abs+"-wal", newSession)
 }
 
 // createPrivate creates the database file readable by its owner alone, or
@@ -108,10 +108,13 @@ func OpenMemory(newSession func() fosite.Session) (*Store, error) {
 	// with ordinary file locking, unlike shared-cache mode whose table
 	// locks fail at once instead of honouring the busy timeout.
 	name := "file:/oauthtrio-" + hex.EncodeToString(b[:]) + "?vfs=memdb"
-	return open(name, newSession, true)
+	return open(name, "", newSession)
 }
 
-func open(name string, newSession func() fosite.Session, memory bool) (*Store, error) {
+// open opens the database at name; walPath is its WAL file, or "" for an
+// in-memory database, which has none.
+func open(name, walPath string, newSession func() fosite.Session) (*Store, error) {
+	memory := walPath == ""
 	if newSession == nil {
 		return nil, errors.New("store: newSession is required")
 	}
@@ -148,7 +151,7 @@ func open(name string, newSession func() fosite.Session, memory bool) (*Store, e
 		}
 	}
 	if !memory {
-		s.ckpt = newCheckpointer(db, s.writer)
+		s.ckpt = newCheckpointer(db, s.writer, walPath)
 	}
 	s.group = newGroupCommit(db, s.stmts, s.writer, s.ckpt)
 	if err := s.migrate(context.Background()); err != nil {
