@@ -190,6 +190,9 @@ func (s *scenario) userLogsInInBrowser() error {
 	if p == nil {
 		return errors.New("signing in through the client application needs a named login profile (profile: in the target configuration or --profile)")
 	}
+	if err := s.signInStarted(app); err != nil {
+		return err
+	}
 	// The flow ends at the application's redirect URI, which then shows
 	// its page.
 	arrived := func(at string) bool {
@@ -203,6 +206,26 @@ func (s *scenario) userLogsInInBrowser() error {
 	}
 	_, err = s.browser.WaitForURLPrefix(app.URL)
 	return err
+}
+
+// signInStarted waits until the browser has left the client page for the
+// provider, or has already come back with an authorization response. An
+// application that cannot start the sign-in (its discovery or its
+// configuration refused) shows its error marker instead, and the wait
+// then ends errorGrace later with that error.
+func (s *scenario) signInStarted(app *issuer.ClientApp) error {
+	if strings.HasPrefix(s.run.cfg.Issuer, app.URL) {
+		// The provider's own pages would pass for the application's.
+		return nil
+	}
+	sess, err := s.session()
+	if err != nil {
+		return err
+	}
+	return s.waitForPage("body", "give way to the provider's pages (the sign-in did not start)", func(string) bool {
+		at, err := sess.CurrentURL()
+		return err == nil && !strings.HasPrefix(at, app.URL) || s.calledBack(app.RedirectURI)
+	})
 }
 
 func (s *scenario) pageElementSays(selector, text string) error {
