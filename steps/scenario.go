@@ -48,7 +48,7 @@ type scenario struct {
 	// opened; stopAppRequests ends the recording.
 	appRequests     func() []string
 	stopAppRequests func()
-	shotTaken       bool // a failing step's screenshot is in the report
+	shotTried       bool // a failing step's screenshot is in the report, or could not be taken
 	// lastRequestedScope is the scope of the last token request that
 	// named one.
 	lastRequestedScope string
@@ -76,17 +76,19 @@ func (r *run) initializeScenario(sc *godog.ScenarioContext) {
 	// The browser is captured as the failing step leaves it: later steps
 	// (and the scenario's end) may have moved it on.
 	sc.StepContext().After(func(ctx context.Context, st *godog.Step, _ godog.StepResultStatus, err error) (context.Context, error) {
-		if err != nil && !errors.Is(err, godog.ErrSkip) && s.browser != nil && s.rec != nil && !s.shotTaken {
+		if err != nil && !errors.Is(err, godog.ErrSkip) && s.browser != nil && s.rec != nil && !s.shotTried {
+			s.shotTried = true
 			if png, shotErr := s.browser.Screenshot(); shotErr == nil {
 				s.rec.AddScreenshot("the browser after the failing step: "+st.Text, png)
-				s.shotTaken = true
+			} else {
+				s.rec.Note("no screenshot after the failing step: %v", shotErr)
 			}
 		}
 		return ctx, nil
 	})
 	sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
 		if err != nil && s.browser != nil && s.rec != nil {
-			if !s.shotTaken {
+			if !s.shotTried {
 				if png, shotErr := s.browser.Screenshot(); shotErr == nil {
 					s.rec.AddScreenshot("the browser when the scenario failed", png)
 				}

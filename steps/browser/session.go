@@ -313,9 +313,16 @@ func (s *Session) HTML() (string, error) {
 	return h, nil
 }
 
+// screenshotTimeout bounds a screenshot, which only illustrates a report:
+// a page that has drawn nothing by then never will (the headless shell
+// draws nothing for some refused answers, such as a plain-HTTP request to
+// an HTTPS port), and a failing scenario should not wait the action
+// timeout for it.
+const screenshotTimeout = 10 * time.Second
+
 // Screenshot captures the visible part of the page as PNG.
 func (s *Session) Screenshot() ([]byte, error) {
-	ctx, cancel := s.actionCtx()
+	ctx, cancel := context.WithTimeout(s.ctx, min(s.timeout, screenshotTimeout))
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
