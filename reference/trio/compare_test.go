@@ -370,7 +370,10 @@ func startNodePeer(b *testing.B, overHTTPS bool) *nodePeer {
 	env := []string{"NODE_OIDC_PORT=" + strconv.Itoa(ports[0]), "NODE_OIDC_REDIRECT_PORT=" + strconv.Itoa(ports[1])}
 	peer := &nodePeer{issuer: "http://127.0.0.1:" + strconv.Itoa(ports[0]), client: &http.Client{}}
 	if overHTTPS {
-		env = append(env, nodeCertificate(b, dir, peer)...)
+		tlsEnv, client := nodeCertificate(b, dir)
+		env = append(env, tlsEnv...)
+		peer.issuer = "https://127.0.0.1:" + strconv.Itoa(ports[0])
+		peer.client = client
 	}
 	proc, err := peerproc.Start(dir, env, "node", "server.mjs")
 	if err != nil {
@@ -383,10 +386,10 @@ func startNodePeer(b *testing.B, overHTTPS bool) *nodePeer {
 	return peer
 }
 
-// nodeCertificate writes a certificate for 127.0.0.1 into dir, switches
-// peer to HTTPS with a client that trusts it, and returns the environment
-// that tells server.mjs to serve it.
-func nodeCertificate(b *testing.B, dir string, peer *nodePeer) []string {
+// nodeCertificate writes a certificate for 127.0.0.1 into dir and returns
+// the environment that tells server.mjs to serve it and a client that
+// trusts it.
+func nodeCertificate(b *testing.B, dir string) ([]string, *http.Client) {
 	cert, err := selfsigned.New(selfsigned.Options{CommonName: "node-oidc-provider", Hosts: []string{"127.0.0.1"}})
 	if err != nil {
 		b.Fatal(err)
@@ -400,9 +403,8 @@ func nodeCertificate(b *testing.B, dir string, peer *nodePeer) []string {
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(cert.Leaf)
-	peer.issuer = "https" + strings.TrimPrefix(peer.issuer, "http")
-	peer.client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	return []string{"NODE_OIDC_TLS_CERT=" + certFile, "NODE_OIDC_TLS_KEY=" + keyFile}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return []string{"NODE_OIDC_TLS_CERT=" + certFile, "NODE_OIDC_TLS_KEY=" + keyFile}, client
 }
 
 // tokenRequest is the same request to node-oidc-provider's service client
